@@ -1,0 +1,175 @@
+// The twisted Edwards curve -x^2 + y^2 = 1 + d x^2 y^2 (edwards25519, RFC 8032 §5.1), with
+// ref10's coordinate systems (Hisil-Wong-Carter-Dawson extended coordinates):
+//   P2     (X : Y : Z)            x = X/Z, y = Y/Z                       3 field elements
+//   P3     (X : Y : Z : T)        as P2, with T = XY/Z                     4
+//   P1P1   ((X : Z), (Y : T))     x = X/Z, y = Y/T ("completed")          4
+//   CACHED (Y+X, Y-X, Z, 2dT)     an addend for P3 + CACHED                4
+//   PRECOMP(y+x, y-x, 2dxy)       an affine addend (Z = 1)                3
+// A point is a pointer to consecutive field elements in that order. The formulas are complete
+// (unified) for the prime-order subgroup and for every point on the curve.
+// Everything here is constant-time; the only variable-time code is in the callers that choose
+// which multiples to add (sig/ed25519.ts, public data only).
+import {
+  FE_SIZE, feAdd, feCopy, feEqual, feFromBytes, feInvert, feIsNegative, feIsZero, feMul, feNeg, feOne, fePow22523,
+  feSq, feSub, feToBytes, feZero,
+} from "./field25519";
+import { ED_D, ED_D2, ED_SQRTM1 } from "./edwards25519_base_gen";
+
+// @ts-ignore: decorator
+@inline export const GE_P2_SIZE: usize = 3 * FE_SIZE;
+// @ts-ignore: decorator
+@inline export const GE_P3_SIZE: usize = 4 * FE_SIZE;
+// @ts-ignore: decorator
+@inline export const GE_P1P1_SIZE: usize = 4 * FE_SIZE;
+// @ts-ignore: decorator
+@inline export const GE_CACHED_SIZE: usize = 4 * FE_SIZE;
+// @ts-ignore: decorator
+@inline export const GE_PRECOMP_SIZE: usize = 3 * FE_SIZE;
+
+// @ts-ignore: decorator
+@inline function X(p: usize): usize { return p; }
+// @ts-ignore: decorator
+@inline function Y(p: usize): usize { return p + FE_SIZE; }
+// @ts-ignore: decorator
+@inline function Z(p: usize): usize { return p + 2 * FE_SIZE; }
+// @ts-ignore: decorator
+@inline function T(p: usize): usize { return p + 3 * FE_SIZE; }
+
+/** Scratch: one field element for the formulas, five for decoding. */
+const T0: usize = memory.data(<i32>(FE_SIZE));
+const U: usize = memory.data(<i32>(FE_SIZE));
+const V: usize = memory.data(<i32>(FE_SIZE));
+const V3: usize = memory.data(<i32>(FE_SIZE));
+const VXX: usize = memory.data(<i32>(FE_SIZE));
+const CHK: usize = memory.data(<i32>(FE_SIZE));
+const ENC: usize = memory.data(32);
+
+/** r = the neutral element (0 : 1 : 1) in P2. */
+export function geP2Zero(r: usize): void { feZero(X(r)); feOne(Y(r)); feOne(Z(r)); }
+
+/** r (P1P1) = 2p (p in P2): ref10 ge_p2_dbl, 4 squarings. */
+export function geP2Dbl(r: usize, p: usize): void {
+  feSq(X(r), X(p));
+  feSq(Z(r), Y(p));
+  feSq(T(r), Z(p));
+  feAdd(T(r), T(r), T(r));
+  feAdd(Y(r), X(p), Y(p));
+  feSq(T0, Y(r));
+  feAdd(Y(r), Z(r), X(r));
+  feSub(Z(r), Z(r), X(r));
+  feSub(X(r), T0, Y(r));
+  feSub(T(r), T(r), Z(r));
+}
+
+/** r (P2) = p (P1P1): 3 multiplications. */
+export function geP1P1ToP2(r: usize, p: usize): void {
+  feMul(X(r), X(p), T(p));
+  feMul(Y(r), Y(p), Z(p));
+  feMul(Z(r), Z(p), T(p));
+}
+
+/** r (P3) = p (P1P1): 4 multiplications. */
+export function geP1P1ToP3(r: usize, p: usize): void {
+  feMul(X(r), X(p), T(p));
+  feMul(Y(r), Y(p), Z(p));
+  feMul(Z(r), Z(p), T(p));
+  feMul(T(r), X(p), Y(p));
+}
+
+/** r (CACHED) = p (P3). */
+export function geP3ToCached(r: usize, p: usize): void {
+  feAdd(X(r), Y(p), X(p));
+  feSub(Y(r), Y(p), X(p));
+  feCopy(Z(r), Z(p));
+  feMul(T(r), T(p), ED_D2);
+}
+
+/**
+ * r (P1P1) = p (P3) + q (CACHED), or p - q when neg = 1 (ref10 ge_add / ge_sub).
+ * neg steers branches: the callers pass public digits only.
+ */
+export function geAddVartime(r: usize, p: usize, q: usize, neg: bool): void {
+  feAdd(X(r), Y(p), X(p));
+  feSub(Y(r), Y(p), X(p));
+  feMul(Z(r), X(r), neg ? Y(q) : X(q));
+  feMul(Y(r), Y(r), neg ? X(q) : Y(q));
+  feMul(T(r), T(q), T(p));
+  feMul(X(r), Z(p), Z(q));
+  feAdd(T0, X(r), X(r));
+  feSub(X(r), Z(r), Y(r));
+  feAdd(Y(r), Z(r), Y(r));
+  if (neg) { feSub(Z(r), T0, T(r)); feAdd(T(r), T0, T(r)); }
+  else { feAdd(Z(r), T0, T(r)); feSub(T(r), T0, T(r)); }
+}
+
+/** r (P1P1) = p (P3) + q (PRECOMP), or p - q when neg = 1 (ref10 ge_madd / ge_msub). */
+export function geMaddVartime(r: usize, p: usize, q: usize, neg: bool): void {
+  feAdd(X(r), Y(p), X(p));
+  feSub(Y(r), Y(p), X(p));
+  feMul(Z(r), X(r), neg ? Y(q) : X(q));
+  feMul(Y(r), Y(r), neg ? X(q) : Y(q));
+  feMul(T(r), Z(q), T(p)); // the third PRECOMP coordinate, 2dxy, sits where Z would be
+  feAdd(T0, Z(p), Z(p));
+  feSub(X(r), Z(r), Y(r));
+  feAdd(Y(r), Z(r), Y(r));
+  if (neg) { feSub(Z(r), T0, T(r)); feAdd(T(r), T0, T(r)); }
+  else { feAdd(Z(r), T0, T(r)); feSub(T(r), T0, T(r)); }
+}
+
+/** s = the 32-byte encoding of p (P2): y with the sign of x in bit 255 (RFC 8032 §5.1.2). */
+export function geToBytes(s: usize, p: usize): void {
+  feInvert(T0, Z(p));
+  feMul(V, X(p), T0);
+  feMul(U, Y(p), T0);
+  feToBytes(s, U);
+  store<u8>(s + 31, load<u8>(s + 31) ^ <u8>(feIsNegative(V) << 7));
+}
+
+/**
+ * Decodes 32 bytes into r (P3), RFC 8032 §5.1.3. Returns 1 on success, 0 when y is not
+ * canonical (y >= p), when no x exists, or when x = 0 with the sign bit set.
+ * Variable-time: for public keys and signatures only.
+ */
+export function geFromBytesVartime(r: usize, s: usize): i32 {
+  feFromBytes(Y(r), s);
+  // Canonical: re-encoding y must give back the 255 low bits.
+  feToBytes(ENC, Y(r));
+  store<u8>(ENC + 31, load<u8>(ENC + 31) | (load<u8>(s + 31) & 0x80));
+  if (memory.compare(ENC, s, 32) != 0) return 0;
+  feOne(Z(r));
+  feSq(U, Y(r));
+  feMul(V, U, ED_D);
+  feSub(U, U, Z(r));            // u = y^2 - 1
+  feAdd(V, V, Z(r));            // v = d y^2 + 1
+  feSq(V3, V);
+  feMul(V3, V3, V);             // v^3
+  feSq(X(r), V3);
+  feMul(X(r), X(r), V);
+  feMul(X(r), X(r), U);         // u v^7
+  fePow22523(X(r), X(r));       // (u v^7)^((p-5)/8)
+  feMul(X(r), X(r), V3);
+  feMul(X(r), X(r), U);         // x = u v^3 (u v^7)^((p-5)/8)
+  feSq(VXX, X(r));
+  feMul(VXX, VXX, V);           // v x^2
+  feSub(CHK, VXX, U);
+  if (!feIsZero(CHK)) {
+    feAdd(CHK, VXX, U);
+    if (!feIsZero(CHK)) return 0; // neither u nor -u: not a square, no point
+    feMul(X(r), X(r), ED_SQRTM1);
+  }
+  let sign = <i32>(load<u8>(s + 31) >> 7);
+  if (feIsZero(X(r)) && sign == 1) return 0;
+  if (feIsNegative(X(r)) != sign) feNeg(X(r), X(r));
+  feMul(T(r), X(r), Y(r));
+  return 1;
+}
+
+/** r (P3) = -p (P3). */
+export function geP3Neg(r: usize, p: usize): void {
+  feNeg(X(r), X(p));
+  feCopy(Y(r), Y(p));
+  feCopy(Z(r), Z(p));
+  feNeg(T(r), T(p));
+}
+
+export { feEqual };

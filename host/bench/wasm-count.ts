@@ -1,0 +1,959 @@
+/**
+ * wasm-count: a WebAssembly binary instrumenter that counts executed
+ * WebAssembly instructions.
+ *
+ * `instrumentWasm(bytes)` parses a module, appends one mutable i64 global
+ * (exported as `__icount`, initialised to 0) and, at the start of every
+ * straight-line segment of every function body, inserts
+ *
+ *     global.get $c ; i64.const N ; i64.add ; global.set $c
+ *
+ * where N is the number of *original* instructions in that segment.
+ *
+ * Counting convention
+ * -------------------
+ * Every original opcode counts as 1 instruction (including block, loop, if,
+ * else, end, nop, and the final `end` of a function body); the inserted
+ * counter code itself is never counted. A segment starts at function entry and
+ * right after every control instruction (block, loop, if, else, end, br,
+ * br_if, br_table, return, unreachable, the exception-handling and
+ * br_on_* instructions) and ALSO right after every call (call,
+ * call_indirect, call_ref, return_call*); a segment ends at, and includes, the
+ * next such instruction. The whole segment is added when the segment is
+ * entered, so the count is exact for every execution that does not trap;
+ * because segments are split after calls, an exception/trap raised inside a
+ * callee over-counts nothing in the caller beyond the call instruction itself
+ * (a trap in the middle of a segment, e.g. an out-of-bounds load, still counts
+ * the rest of that segment). A consequence of the static per-segment counts:
+ * an `end` (or `else`) is only counted when control falls through into it, not
+ * when a branch jumps past it (e.g. `if` without `else` whose condition is
+ * false skips the `end` of the `if`, and the then-arm of an if/else counts its
+ * `else` but not the `end`).
+ *
+ * Instruction immediates are decoded (so that instruction boundaries are
+ * found exactly) but the original bytes are copied verbatim, so the original
+ * encoding (including non-canonical LEB128s) is preserved.
+ */
+
+// ---------------------------------------------------------------------------
+// LEB128
+// ---------------------------------------------------------------------------
+
+export class WasmDecodeError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(`${message} (at byte offset ${offset})`);
+    this.name = 'WasmDecodeError';
+  }
+}
+
+/** Simple forward-only byte reader over a Uint8Array. */
+class Reader {
+  pos: number;
+  constructor(readonly buf: Uint8Array, start = 0, readonly end = buf.length) {
+    this.pos = start;
+  }
+
+  get eof(): boolean {
+    return this.pos >= this.end;
+  }
+
+  fail(message: string, at = this.pos): never {
+    throw new WasmDecodeError(message, at);
+  }
+
+  u8(): number {
+    if (this.pos >= this.end) this.fail('unexpected end of input');
+    return this.buf[this.pos++]!;
+  }
+
+  bytes(n: number): Uint8Array {
+    if (n < 0 || this.pos + n > this.end) this.fail(`cannot read ${n} bytes`);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  skip(n: number): void {
+    if (n < 0 || this.pos + n > this.end) this.fail(`cannot skip ${n} bytes`);
+    this.pos += n;
+  }
+
+  /** Unsigned LEB128 of at most `bits` bits, returned as bigint. */
+  uleb(bits: number): bigint {
+    const start = this.pos;
+    const maxBytes = Math.ceil(bits / 7);
+    let result = 0n;
+    let shift = 0n;
+    for (let i = 0; ; i++) {
+      if (i >= maxBytes) this.fail(`unsigned LEB128 longer than ${maxBytes} bytes`, start);
+      const b = this.u8();
+      result |= BigInt(b & 0x7f) << shift;
+      shift += 7n;
+      if ((b & 0x80) === 0) {
+        if (i === maxBytes - 1) {
+          // Unused high bits of the last byte must be zero.
+          const used = bits - 7 * (maxBytes - 1);
+          if (b >> used !== 0) this.fail(`unsigned LEB128 overflows ${bits} bits`, start);
+        }
+        return result;
+      }
+    }
+  }
+
+  /** Signed LEB128 of at most `bits` bits, returned as bigint. */
+  sleb(bits: number): bigint {
+    const start = this.pos;
+    const maxBytes = Math.ceil(bits / 7);
+    let result = 0n;
+    let shift = 0n;
+    for (let i = 0; ; i++) {
+      if (i >= maxBytes) this.fail(`signed LEB128 longer than ${maxBytes} bytes`, start);
+      const b = this.u8();
+      result |= BigInt(b & 0x7f) << shift;
+      shift += 7n;
+      if ((b & 0x80) === 0) {
+        if (i === maxBytes - 1) {
+          // The unused high bits of the last byte must all equal the sign bit.
+          const used = bits - 7 * (maxBytes - 1); // bits carried by the last byte, incl. sign
+          const rest = (b & 0x7f) >> (used - 1); // sign bit and the unused bits above it
+          if (rest !== 0 && rest !== 0x7f >> (used - 1)) {
+            this.fail(`signed LEB128 overflows ${bits} bits`, start);
+          }
+        }
+        if (b & 0x40) result -= 1n << shift;
+        return result;
+      }
+    }
+  }
+
+  u32(): number {
+    return Number(this.uleb(32));
+  }
+  u64(): bigint {
+    return this.uleb(64);
+  }
+  s32(): number {
+    return Number(this.sleb(32));
+  }
+  s33(): number {
+    return Number(this.sleb(33));
+  }
+  s64(): bigint {
+    return this.sleb(64);
+  }
+}
+
+/** Encodes an unsigned LEB128 (canonical, shortest form). */
+export function encodeULEB(value: number | bigint): number[] {
+  let v = BigInt(value);
+  if (v < 0n) throw new RangeError('encodeULEB: negative value');
+  const out: number[] = [];
+  do {
+    let b = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v !== 0n) b |= 0x80;
+    out.push(b);
+  } while (v !== 0n);
+  return out;
+}
+
+/** Encodes a signed LEB128 (canonical, shortest form). */
+export function encodeSLEB(value: number | bigint): number[] {
+  let v = BigInt(value);
+  const out: number[] = [];
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n; // arithmetic shift for bigint
+    const signBit = (b & 0x40) !== 0;
+    if ((v === 0n && !signBit) || (v === -1n && signBit)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+/**
+ * Decoders exposed for tests/tools: each returns the value and the number of
+ * bytes consumed. They throw WasmDecodeError on malformed/overlong input.
+ */
+export function decodeULEB(bytes: Uint8Array, bits: 32 | 64 = 32, offset = 0): { value: bigint; length: number } {
+  const r = new Reader(bytes, offset);
+  const value = r.uleb(bits);
+  return { value, length: r.pos - offset };
+}
+
+export function decodeSLEB(bytes: Uint8Array, bits: 32 | 33 | 64 = 32, offset = 0): { value: bigint; length: number } {
+  const r = new Reader(bytes, offset);
+  const value = r.sleb(bits);
+  return { value, length: r.pos - offset };
+}
+
+// ---------------------------------------------------------------------------
+// Module-level structure
+// ---------------------------------------------------------------------------
+
+const SEC_CUSTOM = 0;
+const SEC_TYPE = 1;
+const SEC_IMPORT = 2;
+const SEC_FUNCTION = 3;
+const SEC_TABLE = 4;
+const SEC_MEMORY = 5;
+const SEC_GLOBAL = 6;
+const SEC_EXPORT = 7;
+const SEC_START = 8;
+const SEC_ELEMENT = 9;
+const SEC_CODE = 10;
+const SEC_DATA = 11;
+const SEC_DATACOUNT = 12;
+const SEC_TAG = 13;
+
+/** Position of each known (non-custom) section id in the required order. */
+const SECTION_RANK: Record<number, number> = {
+  [SEC_TYPE]: 1,
+  [SEC_IMPORT]: 2,
+  [SEC_FUNCTION]: 3,
+  [SEC_TABLE]: 4,
+  [SEC_MEMORY]: 5,
+  [SEC_TAG]: 6,
+  [SEC_GLOBAL]: 7,
+  [SEC_EXPORT]: 8,
+  [SEC_START]: 9,
+  [SEC_ELEMENT]: 10,
+  [SEC_DATACOUNT]: 11,
+  [SEC_CODE]: 12,
+  [SEC_DATA]: 13,
+};
+
+interface Section {
+  id: number;
+  /** Payload (without id and size). */
+  payload: Uint8Array;
+}
+
+export const COUNTER_EXPORT_NAME = '__icount';
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+function parseSections(bytes: Uint8Array): Section[] {
+  const r = new Reader(bytes);
+  const magic = r.bytes(4);
+  if (magic[0] !== 0x00 || magic[1] !== 0x61 || magic[2] !== 0x73 || magic[3] !== 0x6d) {
+    r.fail('not a WebAssembly binary (bad magic)', 0);
+  }
+  const version = r.bytes(4);
+  if (version[0] !== 1 || version[1] !== 0 || version[2] !== 0 || version[3] !== 0) {
+    r.fail('unsupported WebAssembly binary version (only version 1 modules are supported)', 4);
+  }
+  const sections: Section[] = [];
+  let lastRank = 0;
+  while (!r.eof) {
+    const idAt = r.pos;
+    const id = r.u8();
+    const size = r.u32();
+    const payload = r.bytes(size);
+    if (id !== SEC_CUSTOM) {
+      const rank = SECTION_RANK[id];
+      if (rank === undefined) r.fail(`unknown section id ${id}`, idAt);
+      if (rank <= lastRank) r.fail(`section id ${id} out of order or duplicated`, idAt);
+      lastRank = rank;
+    }
+    sections.push({ id, payload });
+  }
+  return sections;
+}
+
+function customSectionName(payload: Uint8Array): string | undefined {
+  try {
+    const r = new Reader(payload);
+    const n = r.u32();
+    return textDecoder.decode(r.bytes(n));
+  } catch {
+    return undefined;
+  }
+}
+
+// --- types ----------------------------------------------------------------
+
+/** Reads a heap type (s33: negative = abstract heap type code, >= 0 = type index). */
+function readHeapType(r: Reader): void {
+  r.s33();
+}
+
+/** Reads a value type, including `(ref null? ht)` forms (0x63/0x64 + heap type). */
+function readValType(r: Reader): void {
+  const at = r.pos;
+  const b = r.u8();
+  if (b === 0x63 || b === 0x64) {
+    readHeapType(r);
+    return;
+  }
+  // Numeric, vector and abbreviated reference types are single bytes in the
+  // range 0x69..0x7f (s7 negative values); anything else is malformed.
+  if (b < 0x69 || b > 0x7f) r.fail(`invalid value type 0x${b.toString(16)}`, at);
+}
+
+/** Reads a block type: 0x40, a value type, or a type index (s33 >= 0). */
+function readBlockType(r: Reader): void {
+  const first = r.buf[r.pos];
+  if (first === 0x40) {
+    r.pos++;
+    return;
+  }
+  if (first === 0x63 || first === 0x64) {
+    readValType(r);
+    return;
+  }
+  const at = r.pos;
+  const v = r.s33();
+  if (v < 0) {
+    // Single-byte value type: s33 value -1..-64 <=> byte 0x7f..0x40.
+    const b = v + 0x80;
+    if (b < 0x69 || b > 0x7f) r.fail(`invalid block type ${v}`, at);
+  }
+}
+
+function readLimits(r: Reader): void {
+  const flags = r.u8();
+  if (flags & ~0x0f) r.fail(`unsupported limits flags 0x${flags.toString(16)}`, r.pos - 1);
+  r.u64(); // min (u32, or u64 for memory64/table64)
+  if (flags & 0x01) r.u64(); // max
+  if (flags & 0x08) r.u32(); // custom page size (log2)
+}
+
+function readTableType(r: Reader): void {
+  readValType(r); // reference type
+  readLimits(r);
+}
+
+/** Counts imported globals in the import section. */
+function countImportedGlobals(payload: Uint8Array): number {
+  const r = new Reader(payload);
+  const n = r.u32();
+  let globals = 0;
+  for (let i = 0; i < n; i++) {
+    r.skip(r.u32()); // module name
+    r.skip(r.u32()); // field name
+    const kindAt = r.pos;
+    const kind = r.u8();
+    switch (kind) {
+      case 0x00: // func
+        r.u32();
+        break;
+      case 0x01: // table
+        readTableType(r);
+        break;
+      case 0x02: // memory
+        readLimits(r);
+        break;
+      case 0x03: // global
+        readValType(r);
+        r.u8(); // mutability
+        globals++;
+        break;
+      case 0x04: // tag
+        r.u8(); // attribute
+        r.u32(); // type index
+        break;
+      default:
+        r.fail(`unknown import kind 0x${kind.toString(16)}`, kindAt);
+    }
+  }
+  if (!r.eof) r.fail('trailing bytes in import section');
+  return globals;
+}
+
+function exportNames(payload: Uint8Array): string[] {
+  const r = new Reader(payload);
+  const n = r.u32();
+  const names: string[] = [];
+  for (let i = 0; i < n; i++) {
+    names.push(textDecoder.decode(r.bytes(r.u32())));
+    r.u8();
+    r.u32();
+  }
+  return names;
+}
+
+// ---------------------------------------------------------------------------
+// Code section: instruction decoding
+// ---------------------------------------------------------------------------
+
+/**
+ * Opcodes after which a new counted segment starts (single-byte opcodes).
+ * Calls are included by choice (see the header comment).
+ */
+const SEGMENT_END_OPCODES = new Set<number>([
+  0x00, // unreachable
+  0x02, // block
+  0x03, // loop
+  0x04, // if
+  0x05, // else
+  0x06, // try (legacy EH)
+  0x07, // catch (legacy EH)
+  0x08, // throw
+  0x09, // rethrow
+  0x0a, // throw_ref
+  0x0b, // end
+  0x0c, // br
+  0x0d, // br_if
+  0x0e, // br_table
+  0x0f, // return
+  0x10, // call
+  0x11, // call_indirect
+  0x12, // return_call
+  0x13, // return_call_indirect
+  0x14, // call_ref
+  0x15, // return_call_ref
+  0x18, // delegate (legacy EH)
+  0x19, // catch_all (legacy EH)
+  0x1f, // try_table
+  0xd5, // br_on_null
+  0xd6, // br_on_non_null
+]);
+
+function readMemarg(r: Reader): void {
+  const align = r.u32();
+  if (align & 0x40) r.u32(); // multi-memory: explicit memory index
+  r.u64(); // offset (u32, or u64 for memory64)
+}
+
+/**
+ * Decodes one instruction starting at r.pos (opcode and immediates) and
+ * returns true if it ends a counted segment.
+ */
+function readInstruction(r: Reader): boolean {
+  const at = r.pos;
+  const op = r.u8();
+  // Single-byte opcodes with no immediates.
+  if (
+    op === 0x00 || op === 0x01 || op === 0x05 || op === 0x0a || op === 0x0b || op === 0x0f ||
+    op === 0x19 || op === 0x1a || op === 0x1b ||
+    (op >= 0x45 && op <= 0xc4) ||
+    op === 0xd1 || op === 0xd3 || op === 0xd4
+  ) {
+    return SEGMENT_END_OPCODES.has(op);
+  }
+  switch (op) {
+    case 0x02: // block
+    case 0x03: // loop
+    case 0x04: // if
+    case 0x06: // try
+      readBlockType(r);
+      return true;
+    case 0x1f: { // try_table bt vec(catch)
+      readBlockType(r);
+      const n = r.u32();
+      for (let i = 0; i < n; i++) {
+        const kindAt = r.pos;
+        const kind = r.u8();
+        if (kind === 0x00 || kind === 0x01) {
+          r.u32(); // tag
+          r.u32(); // label
+        } else if (kind === 0x02 || kind === 0x03) {
+          r.u32(); // label
+        } else {
+          r.fail(`unknown try_table catch kind ${kind}`, kindAt);
+        }
+      }
+      return true;
+    }
+    case 0x07: // catch tag
+    case 0x08: // throw tag
+    case 0x09: // rethrow label
+    case 0x18: // delegate label
+    case 0x0c: // br
+    case 0x0d: // br_if
+    case 0x10: // call
+    case 0x12: // return_call
+    case 0x14: // call_ref typeidx
+    case 0x15: // return_call_ref typeidx
+    case 0xd5: // br_on_null
+    case 0xd6: // br_on_non_null
+      r.u32();
+      return true;
+    case 0x0e: { // br_table vec(label) label
+      const n = r.u32();
+      for (let i = 0; i < n; i++) r.u32();
+      r.u32();
+      return true;
+    }
+    case 0x11: // call_indirect typeidx tableidx
+    case 0x13: // return_call_indirect typeidx tableidx
+      r.u32();
+      r.u32();
+      return true;
+    case 0x1c: { // select t*
+      const n = r.u32();
+      for (let i = 0; i < n; i++) readValType(r);
+      return false;
+    }
+    case 0x20: case 0x21: case 0x22: // local.get/set/tee
+    case 0x23: case 0x24: // global.get/set
+    case 0x25: case 0x26: // table.get/set
+    case 0xd2: // ref.func
+      r.u32();
+      return false;
+    case 0x3f: // memory.size memidx
+    case 0x40: // memory.grow memidx
+      r.u32();
+      return false;
+    case 0x41: // i32.const
+      r.s32();
+      return false;
+    case 0x42: // i64.const
+      r.s64();
+      return false;
+    case 0x43: // f32.const
+      r.skip(4);
+      return false;
+    case 0x44: // f64.const
+      r.skip(8);
+      return false;
+    case 0xd0: // ref.null heaptype
+      readHeapType(r);
+      return false;
+    case 0xfb:
+      return readGcInstruction(r, at);
+    case 0xfc:
+      readMiscInstruction(r, at);
+      return false;
+    case 0xfd:
+      readSimdInstruction(r, at);
+      return false;
+    case 0xfe:
+      readAtomicInstruction(r, at);
+      return false;
+    default:
+      if (op >= 0x28 && op <= 0x3e) { // loads and stores
+        readMemarg(r);
+        return false;
+      }
+      r.fail(`unknown opcode 0x${op.toString(16)}`, at);
+  }
+}
+
+/** 0xFC prefix: saturating truncation, bulk memory, table ops. */
+function readMiscInstruction(r: Reader, at: number): void {
+  const sub = r.u32();
+  switch (sub) {
+    case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7: // trunc_sat
+      return;
+    case 8: // memory.init dataidx memidx
+      r.u32();
+      r.u32();
+      return;
+    case 9: // data.drop dataidx
+      r.u32();
+      return;
+    case 10: // memory.copy memidx memidx
+      r.u32();
+      r.u32();
+      return;
+    case 11: // memory.fill memidx
+      r.u32();
+      return;
+    case 12: // table.init elemidx tableidx
+      r.u32();
+      r.u32();
+      return;
+    case 13: // elem.drop elemidx
+      r.u32();
+      return;
+    case 14: // table.copy tableidx tableidx
+      r.u32();
+      r.u32();
+      return;
+    case 15: // table.grow tableidx
+    case 16: // table.size tableidx
+    case 17: // table.fill tableidx
+      r.u32();
+      return;
+    default:
+      r.fail(`unknown 0xFC-prefixed opcode ${sub}`, at);
+  }
+}
+
+/** 0xFD prefix: SIMD (fixed-width and relaxed). */
+function readSimdInstruction(r: Reader, at: number): void {
+  const sub = r.u32();
+  if (sub <= 11 || sub === 92 || sub === 93) {
+    // v128.load*, v128.load*_splat, v128.store, v128.load32_zero/load64_zero
+    readMemarg(r);
+  } else if (sub === 12 || sub === 13) {
+    // v128.const, i8x16.shuffle
+    r.skip(16);
+  } else if (sub >= 21 && sub <= 34) {
+    // extract_lane / replace_lane
+    r.u8();
+  } else if (sub >= 84 && sub <= 91) {
+    // v128.load*_lane / v128.store*_lane
+    readMemarg(r);
+    r.u8();
+  } else if (sub <= 0xff || (sub >= 0x100 && sub <= 0x113)) {
+    // Every other SIMD opcode (and relaxed SIMD 0x100..0x113) has no immediate.
+  } else {
+    r.fail(`unknown 0xFD-prefixed opcode ${sub}`, at);
+  }
+}
+
+/** 0xFE prefix: threads/atomics. */
+function readAtomicInstruction(r: Reader, at: number): void {
+  const sub = r.u32();
+  if (sub === 0x03) {
+    r.u8(); // atomic.fence: reserved byte
+  } else if (sub <= 0x02 || (sub >= 0x10 && sub <= 0x4e)) {
+    readMemarg(r);
+  } else {
+    r.fail(`unknown 0xFE-prefixed opcode ${sub}`, at);
+  }
+}
+
+/** 0xFB prefix: GC proposal. Returns true for the br_on_cast branches. */
+function readGcInstruction(r: Reader, at: number): boolean {
+  const sub = r.u32();
+  switch (sub) {
+    case 0: case 1: case 6: case 7: case 11: case 12: case 13: case 14: case 16:
+      r.u32(); // typeidx
+      return false;
+    case 2: case 3: case 4: case 5: // struct.get*/set typeidx fieldidx
+    case 8: // array.new_fixed typeidx n
+    case 9: case 10: // array.new_data/new_elem typeidx idx
+    case 17: // array.copy typeidx typeidx
+    case 18: case 19: // array.init_data/init_elem typeidx idx
+      r.u32();
+      r.u32();
+      return false;
+    case 15: // array.len
+    case 26: case 27: // any.convert_extern, extern.convert_any
+    case 28: case 29: case 30: // ref.i31, i31.get_s, i31.get_u
+      return false;
+    case 20: case 21: case 22: case 23: // ref.test/ref.cast (null)
+      readHeapType(r);
+      return false;
+    case 24: case 25: // br_on_cast(_fail) flags label ht1 ht2
+      r.u8();
+      r.u32();
+      readHeapType(r);
+      readHeapType(r);
+      return true;
+    default:
+      r.fail(`unknown 0xFB-prefixed opcode ${sub}`, at);
+  }
+}
+
+/** A growable byte buffer. */
+class ByteSink {
+  private buf = new Uint8Array(1024);
+  length = 0;
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.length + extra) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  push(...bytes: number[]): void {
+    this.ensure(bytes.length);
+    for (const b of bytes) this.buf[this.length++] = b;
+  }
+
+  append(bytes: Uint8Array | number[]): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  result(): Uint8Array<ArrayBuffer> {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+/** Statistics about an instrumentation run (for tools/tests). */
+export interface InstrumentStats {
+  functions: number;
+  instructions: number;
+  segments: number;
+  counterGlobalIndex: number;
+}
+
+function counterCode(globalIndex: number, n: number): number[] {
+  return [
+    0x23, ...encodeULEB(globalIndex), // global.get $c
+    0x42, ...encodeSLEB(n), // i64.const N
+    0x7c, // i64.add
+    0x24, ...encodeULEB(globalIndex), // global.set $c
+  ];
+}
+
+/** Instruments one function body (locals + expr); returns the new body bytes. */
+function instrumentBody(body: Uint8Array, bodyOffset: number, globalIndex: number, stats: InstrumentStats): Uint8Array {
+  const r = new Reader(body);
+  try {
+    // Local declarations: kept byte for byte.
+    const nDecls = r.u32();
+    for (let i = 0; i < nDecls; i++) {
+      r.u32();
+      readValType(r);
+    }
+    const localsEnd = r.pos;
+
+    const out = new ByteSink();
+    out.append(body.subarray(0, localsEnd));
+
+    let segStart = r.pos;
+    let segCount = 0;
+    let depth = 1; // implicit function block
+    let lastWasEnd = false;
+    while (!r.eof) {
+      if (depth === 0) r.fail('instructions after the final end of the function body');
+      const op = r.buf[r.pos]!;
+      const endsSegment = readInstruction(r);
+      segCount++;
+      stats.instructions++;
+      lastWasEnd = op === 0x0b;
+      if (op === 0x02 || op === 0x03 || op === 0x04 || op === 0x06 || op === 0x1f) depth++;
+      else if (op === 0x0b || op === 0x18) depth--; // end, delegate close a block
+      if (endsSegment) {
+        out.append(counterCode(globalIndex, segCount));
+        out.append(body.subarray(segStart, r.pos));
+        stats.segments++;
+        segStart = r.pos;
+        segCount = 0;
+      }
+    }
+    if (depth !== 0 || !lastWasEnd) r.fail('function body does not end with a matching end');
+    // The last instruction is `end`, which always closes a segment.
+    return out.result();
+  } catch (e) {
+    if (e instanceof WasmDecodeError) {
+      throw new WasmDecodeError(`${e.message.replace(/ \(at byte offset \d+\)$/, '')} in function body`, bodyOffset + e.offset);
+    }
+    throw e;
+  }
+}
+
+function instrumentCodeSection(payload: Uint8Array, payloadOffset: number, globalIndex: number, stats: InstrumentStats): Uint8Array {
+  const r = new Reader(payload);
+  const n = r.u32();
+  const out = new ByteSink();
+  out.append(encodeULEB(n));
+  for (let i = 0; i < n; i++) {
+    const size = r.u32();
+    const start = r.pos;
+    const body = r.bytes(size);
+    const newBody = instrumentBody(body, payloadOffset + start, globalIndex, stats);
+    out.append(encodeULEB(newBody.length));
+    out.append(newBody);
+    stats.functions++;
+  }
+  if (!r.eof) r.fail('trailing bytes in code section');
+  return out.result();
+}
+
+function encodeSection(id: number, payload: Uint8Array): Uint8Array {
+  const out = new ByteSink();
+  out.push(id);
+  out.append(encodeULEB(payload.length));
+  out.append(payload);
+  return out.result();
+}
+
+/** Prepends a new vector count to the raw element bytes that follow the old count. */
+function appendToVector(payload: Uint8Array, extra: number[]): Uint8Array {
+  const r = new Reader(payload);
+  const n = r.u32();
+  const out = new ByteSink();
+  out.append(encodeULEB(n + 1));
+  out.append(payload.subarray(r.pos));
+  out.append(extra);
+  return out.result();
+}
+
+/** Custom sections whose content refers to code-section byte offsets and becomes stale. */
+function isStaleCustomSection(name: string | undefined): boolean {
+  return name !== undefined && name.startsWith('metadata.code.');
+}
+
+/**
+ * Instruments a WebAssembly binary. Returns the new binary; see the module
+ * header for the counting convention.
+ */
+export function instrumentWasm(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return instrumentWasmWithStats(bytes).bytes;
+}
+
+export function instrumentWasmWithStats(bytes: Uint8Array): { bytes: Uint8Array<ArrayBuffer>; stats: InstrumentStats } {
+  const sections = parseSections(bytes);
+
+  let importedGlobals = 0;
+  let definedGlobals = 0;
+  for (const s of sections) {
+    if (s.id === SEC_IMPORT) importedGlobals = countImportedGlobals(s.payload);
+    if (s.id === SEC_GLOBAL) definedGlobals = new Reader(s.payload).u32();
+    if (s.id === SEC_EXPORT && exportNames(s.payload).includes(COUNTER_EXPORT_NAME)) {
+      throw new Error(`module already exports "${COUNTER_EXPORT_NAME}" (already instrumented?)`);
+    }
+  }
+  const globalIndex = importedGlobals + definedGlobals;
+  const stats: InstrumentStats = { functions: 0, instructions: 0, segments: 0, counterGlobalIndex: globalIndex };
+
+  // (mut i64) (i64.const 0) end
+  const newGlobal = [0x7e, 0x01, 0x42, 0x00, 0x0b];
+  const nameBytes = textEncoder.encode(COUNTER_EXPORT_NAME);
+  const newExport = [...encodeULEB(nameBytes.length), ...nameBytes, 0x03, ...encodeULEB(globalIndex)];
+
+  const out: Section[] = [];
+  let wroteGlobal = false;
+  let wroteExport = false;
+  const emitMissingBefore = (rank: number): void => {
+    if (!wroteGlobal && rank > SECTION_RANK[SEC_GLOBAL]!) {
+      out.push({ id: SEC_GLOBAL, payload: new Uint8Array([0x01, ...newGlobal]) });
+      wroteGlobal = true;
+    }
+    if (!wroteExport && rank > SECTION_RANK[SEC_EXPORT]!) {
+      out.push({ id: SEC_EXPORT, payload: new Uint8Array([0x01, ...newExport]) });
+      wroteExport = true;
+    }
+  };
+
+  // Offset of each section payload in the input, for error messages.
+  let offset = 8;
+  for (const s of sections) {
+    const payloadOffset = offset + 1 + encodeULEB(s.payload.length).length;
+    offset = payloadOffset + s.payload.length;
+    if (s.id === SEC_CUSTOM) {
+      if (!isStaleCustomSection(customSectionName(s.payload))) out.push(s);
+      continue;
+    }
+    emitMissingBefore(SECTION_RANK[s.id]!);
+    switch (s.id) {
+      case SEC_GLOBAL:
+        out.push({ id: SEC_GLOBAL, payload: appendToVector(s.payload, newGlobal) });
+        wroteGlobal = true;
+        break;
+      case SEC_EXPORT:
+        out.push({ id: SEC_EXPORT, payload: appendToVector(s.payload, newExport) });
+        wroteExport = true;
+        break;
+      case SEC_CODE:
+        out.push({ id: SEC_CODE, payload: instrumentCodeSection(s.payload, payloadOffset, globalIndex, stats) });
+        break;
+      default:
+        out.push(s);
+    }
+  }
+  emitMissingBefore(Number.POSITIVE_INFINITY);
+
+  const sink = new ByteSink();
+  sink.append(bytes.subarray(0, 8));
+  for (const s of out) sink.append(encodeSection(s.id, s.payload));
+  return { bytes: sink.result(), stats };
+}
+
+// ---------------------------------------------------------------------------
+// Runtime helpers
+// ---------------------------------------------------------------------------
+
+function counterGlobal(instance: WebAssembly.Instance): WebAssembly.Global {
+  const g = (instance.exports as Record<string, unknown>)[COUNTER_EXPORT_NAME];
+  if (!(g instanceof WebAssembly.Global)) {
+    throw new Error(`instance has no "${COUNTER_EXPORT_NAME}" global export (not instrumented?)`);
+  }
+  return g;
+}
+
+/** Returns true if the instance was produced from an instrumented module. */
+export function isInstrumented(instance: WebAssembly.Instance): boolean {
+  return (instance.exports as Record<string, unknown>)[COUNTER_EXPORT_NAME] instanceof WebAssembly.Global;
+}
+
+/** Number of instructions executed by the instance since instantiation / the last reset. */
+export function readCount(instance: WebAssembly.Instance): bigint {
+  return BigInt(counterGlobal(instance).value as bigint);
+}
+
+/** Resets the instance's instruction counter to 0. */
+export function resetCount(instance: WebAssembly.Instance): void {
+  counterGlobal(instance).value = 0n;
+}
+
+export interface Capture {
+  /** Instances created while the hook was installed, in creation order. */
+  instances: WebAssembly.Instance[];
+  /**
+   * Puts the original WebAssembly.instantiate (and instantiateStreaming) back.
+   * Nested captures must be restored in reverse order of installation.
+   */
+  restore(): void;
+}
+
+function toUint8Array(source: unknown): Uint8Array {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  // SharedArrayBuffer and other ArrayBuffer-like objects.
+  return new Uint8Array(source as ArrayBufferLike);
+}
+
+/**
+ * Monkeypatches WebAssembly.instantiate (and WebAssembly.instantiateStreaming
+ * where present) so that modules instantiated from bytes are instrumented.
+ * Instances created from an already-compiled WebAssembly.Module cannot be
+ * instrumented; they are recorded as-is (readCount throws for them; use
+ * isInstrumented to tell). `new WebAssembly.Module`, WebAssembly.compile and
+ * WebAssembly.Instance are not hooked.
+ */
+export function captureInstantiations(): Capture {
+  const wa = WebAssembly as unknown as {
+    instantiate: (source: unknown, imports?: unknown) => Promise<unknown>;
+    instantiateStreaming?: (source: unknown, imports?: unknown) => Promise<unknown>;
+  };
+  const originalInstantiate = wa.instantiate;
+  const originalStreaming = wa.instantiateStreaming;
+  const instances: WebAssembly.Instance[] = [];
+  let restored = false;
+
+  const patchedInstantiate = function instantiate(source: unknown, imports?: unknown): Promise<unknown> {
+    if (source instanceof WebAssembly.Module) {
+      return originalInstantiate.call(WebAssembly, source, imports).then((instance) => {
+        instances.push(instance as WebAssembly.Instance);
+        return instance;
+      });
+    }
+    let instrumented: Uint8Array;
+    try {
+      instrumented = instrumentWasm(toUint8Array(source));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return originalInstantiate.call(WebAssembly, instrumented, imports).then((result) => {
+      instances.push((result as WebAssembly.WebAssemblyInstantiatedSource).instance);
+      return result;
+    });
+  };
+  wa.instantiate = patchedInstantiate;
+
+  if (originalStreaming) {
+    const patchedStreaming = async function instantiateStreaming(source: unknown, imports?: unknown): Promise<unknown> {
+      const response = (await source) as Response;
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      return patchedInstantiate(bytes, imports);
+    };
+    wa.instantiateStreaming = patchedStreaming;
+  }
+
+  return {
+    instances,
+    restore(): void {
+      if (restored) return;
+      restored = true;
+      wa.instantiate = originalInstantiate;
+      if (originalStreaming) wa.instantiateStreaming = originalStreaming;
+    },
+  };
+}
