@@ -691,7 +691,7 @@ function counterCode(globalIndex: number, n: number): number[] {
 }
 
 /** Instruments one function body (locals + expr); returns the new body bytes. */
-function instrumentBody(body: Uint8Array, bodyOffset: number, globalIndex: number, stats: InstrumentStats): Uint8Array {
+function instrumentBody(body: Uint8Array, bodyOffset: number, globalIndex: number, stats: InstrumentStats, countEnd: boolean): Uint8Array {
   const r = new Reader(body);
   try {
     // Local declarations: kept byte for byte.
@@ -713,8 +713,10 @@ function instrumentBody(body: Uint8Array, bodyOffset: number, globalIndex: numbe
       if (depth === 0) r.fail('instructions after the final end of the function body');
       const op = r.buf[r.pos]!;
       const endsSegment = readInstruction(r);
-      segCount++;
-      stats.instructions++;
+      if (op !== 0x0b || countEnd) {
+        segCount++;
+        stats.instructions++;
+      }
       lastWasEnd = op === 0x0b;
       if (op === 0x02 || op === 0x03 || op === 0x04 || op === 0x06 || op === 0x1f) depth++;
       else if (op === 0x0b || op === 0x18) depth--; // end, delegate close a block
@@ -737,7 +739,7 @@ function instrumentBody(body: Uint8Array, bodyOffset: number, globalIndex: numbe
   }
 }
 
-function instrumentCodeSection(payload: Uint8Array, payloadOffset: number, globalIndex: number, stats: InstrumentStats): Uint8Array {
+function instrumentCodeSection(payload: Uint8Array, payloadOffset: number, globalIndex: number, stats: InstrumentStats, countEnd: boolean): Uint8Array {
   const r = new Reader(payload);
   const n = r.u32();
   const out = new ByteSink();
@@ -746,7 +748,7 @@ function instrumentCodeSection(payload: Uint8Array, payloadOffset: number, globa
     const size = r.u32();
     const start = r.pos;
     const body = r.bytes(size);
-    const newBody = instrumentBody(body, payloadOffset + start, globalIndex, stats);
+    const newBody = instrumentBody(body, payloadOffset + start, globalIndex, stats, countEnd);
     out.append(encodeULEB(newBody.length));
     out.append(newBody);
     stats.functions++;
@@ -783,11 +785,19 @@ function isStaleCustomSection(name: string | undefined): boolean {
  * Instruments a WebAssembly binary. Returns the new binary; see the module
  * header for the counting convention.
  */
-export function instrumentWasm(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  return instrumentWasmWithStats(bytes).bytes;
+export function instrumentWasm(bytes: Uint8Array, options: InstrumentOptions = {}): Uint8Array<ArrayBuffer> {
+  return instrumentWasmWithStats(bytes, options).bytes;
 }
 
-export function instrumentWasmWithStats(bytes: Uint8Array): { bytes: Uint8Array<ArrayBuffer>; stats: InstrumentStats } {
+export interface InstrumentOptions {
+  /**
+   * Count `end` opcodes (default true). With false, the figures match the convention behind the
+   * issue's reference counts (libsodium X25519: 1,756,947), where `end` is not an instruction.
+   */
+  countEnd?: boolean;
+}
+
+export function instrumentWasmWithStats(bytes: Uint8Array, options: InstrumentOptions = {}): { bytes: Uint8Array<ArrayBuffer>; stats: InstrumentStats } {
   const sections = parseSections(bytes);
 
   let importedGlobals = 0;
@@ -841,7 +851,7 @@ export function instrumentWasmWithStats(bytes: Uint8Array): { bytes: Uint8Array<
         wroteExport = true;
         break;
       case SEC_CODE:
-        out.push({ id: SEC_CODE, payload: instrumentCodeSection(s.payload, payloadOffset, globalIndex, stats) });
+        out.push({ id: SEC_CODE, payload: instrumentCodeSection(s.payload, payloadOffset, globalIndex, stats, options.countEnd ?? true) });
         break;
       default:
         out.push(s);
@@ -908,7 +918,7 @@ function toUint8Array(source: unknown): Uint8Array {
  * isInstrumented to tell). `new WebAssembly.Module`, WebAssembly.compile and
  * WebAssembly.Instance are not hooked.
  */
-export function captureInstantiations(): Capture {
+export function captureInstantiations(options: InstrumentOptions = {}): Capture {
   const wa = WebAssembly as unknown as {
     instantiate: (source: unknown, imports?: unknown) => Promise<unknown>;
     instantiateStreaming?: (source: unknown, imports?: unknown) => Promise<unknown>;
@@ -927,7 +937,7 @@ export function captureInstantiations(): Capture {
     }
     let instrumented: Uint8Array;
     try {
-      instrumented = instrumentWasm(toUint8Array(source));
+      instrumented = instrumentWasm(toUint8Array(source), options);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -52,8 +52,8 @@ async function main(): Promise<number> {
 
   const checkpoints = new Map(iterated.map((t) => [t.iterations!, t]));
   const fw = await loadFirmware();
-  let k = new Uint8Array(Buffer.from(target.initial!, 'hex'));
-  let u = k.slice();
+  let k: Uint8Array = new Uint8Array(Buffer.from(target.initial!, 'hex'));
+  let u: Uint8Array = k.slice();
   const t0 = Date.now();
   let lastReport = t0;
   console.log(`${target.id}: ${total.toLocaleString('en-US')} iterations of X25519${limit < total ? ` (stopping after ${limit})` : ''}`);
