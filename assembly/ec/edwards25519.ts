@@ -10,10 +10,14 @@
 // Everything here is constant-time; the only variable-time code is in the callers that choose
 // which multiples to add (sig/ed25519.ts, public data only).
 import {
-  FE_SIZE, feAdd, feCopy, feEqual, feFromBytes, feInvert, feIsNegative, feIsZero, feMul, feNeg, feOne, fePow22523,
+  FE_SIZE, feAdd, feCopy, feFromBytes, feInvert, feIsNegative, feIsZero, feMul, feNeg, feOne, fePow22523,
   feSq, feSub, feToBytes, feZero,
 } from "./field25519";
 import { ED_D, ED_D2, ED_SQRTM1 } from "./edwards25519_base_gen";
+import {
+  geDblP2, geDblP3, geP1P1AddCached, geP1P1AddPrecomp, geP1P1ToP2, geP3AddCached, geP3AddPrecomp,
+} from "./edwards25519_gen";
+export { geDblP2, geDblP3, geP1P1ToP2 } from "./edwards25519_gen";
 
 // @ts-ignore: decorator
 @inline export const GE_P2_SIZE: usize = 3 * FE_SIZE;
@@ -35,7 +39,7 @@ import { ED_D, ED_D2, ED_SQRTM1 } from "./edwards25519_base_gen";
 // @ts-ignore: decorator
 @inline function T(p: usize): usize { return p + 3 * FE_SIZE; }
 
-/** Scratch: one field element for the formulas, five for decoding. */
+/** Scratch: one field element for encoding, five for decoding. */
 const T0: usize = memory.data(<i32>(FE_SIZE));
 const U: usize = memory.data(<i32>(FE_SIZE));
 const V: usize = memory.data(<i32>(FE_SIZE));
@@ -46,27 +50,6 @@ const ENC: usize = memory.data(32);
 
 /** r = the neutral element (0 : 1 : 1) in P2. */
 export function geP2Zero(r: usize): void { feZero(X(r)); feOne(Y(r)); feOne(Z(r)); }
-
-/** r (P1P1) = 2p (p in P2): ref10 ge_p2_dbl, 4 squarings. */
-export function geP2Dbl(r: usize, p: usize): void {
-  feSq(X(r), X(p));
-  feSq(Z(r), Y(p));
-  feSq(T(r), Z(p));
-  feAdd(T(r), T(r), T(r));
-  feAdd(Y(r), X(p), Y(p));
-  feSq(T0, Y(r));
-  feAdd(Y(r), Z(r), X(r));
-  feSub(Z(r), Z(r), X(r));
-  feSub(X(r), T0, Y(r));
-  feSub(T(r), T(r), Z(r));
-}
-
-/** r (P2) = p (P1P1): 3 multiplications. */
-export function geP1P1ToP2(r: usize, p: usize): void {
-  feMul(X(r), X(p), T(p));
-  feMul(Y(r), Y(p), Z(p));
-  feMul(Z(r), Z(p), T(p));
-}
 
 /** r (P3) = p (P1P1): 4 multiplications. */
 export function geP1P1ToP3(r: usize, p: usize): void {
@@ -82,38 +65,6 @@ export function geP3ToCached(r: usize, p: usize): void {
   feSub(Y(r), Y(p), X(p));
   feCopy(Z(r), Z(p));
   feMul(T(r), T(p), ED_D2);
-}
-
-/**
- * r (P1P1) = p (P3) + q (CACHED), or p - q when neg = 1 (ref10 ge_add / ge_sub).
- * neg steers branches: the callers pass public digits only.
- */
-export function geAddVartime(r: usize, p: usize, q: usize, neg: bool): void {
-  feAdd(X(r), Y(p), X(p));
-  feSub(Y(r), Y(p), X(p));
-  feMul(Z(r), X(r), neg ? Y(q) : X(q));
-  feMul(Y(r), Y(r), neg ? X(q) : Y(q));
-  feMul(T(r), T(q), T(p));
-  feMul(X(r), Z(p), Z(q));
-  feAdd(T0, X(r), X(r));
-  feSub(X(r), Z(r), Y(r));
-  feAdd(Y(r), Z(r), Y(r));
-  if (neg) { feSub(Z(r), T0, T(r)); feAdd(T(r), T0, T(r)); }
-  else { feAdd(Z(r), T0, T(r)); feSub(T(r), T0, T(r)); }
-}
-
-/** r (P1P1) = p (P3) + q (PRECOMP), or p - q when neg = 1 (ref10 ge_madd / ge_msub). */
-export function geMaddVartime(r: usize, p: usize, q: usize, neg: bool): void {
-  feAdd(X(r), Y(p), X(p));
-  feSub(Y(r), Y(p), X(p));
-  feMul(Z(r), X(r), neg ? Y(q) : X(q));
-  feMul(Y(r), Y(r), neg ? X(q) : Y(q));
-  feMul(T(r), Z(q), T(p)); // the third PRECOMP coordinate, 2dxy, sits where Z would be
-  feAdd(T0, Z(p), Z(p));
-  feSub(X(r), Z(r), Y(r));
-  feAdd(Y(r), Z(r), Y(r));
-  if (neg) { feSub(Z(r), T0, T(r)); feAdd(T(r), T0, T(r)); }
-  else { feAdd(Z(r), T0, T(r)); feSub(T(r), T0, T(r)); }
 }
 
 /** s = the 32-byte encoding of p (P2): y with the sign of x in bit 255 (RFC 8032 §5.1.2). */
@@ -172,4 +123,23 @@ export function geP3Neg(r: usize, p: usize): void {
   feNeg(T(r), T(p));
 }
 
-export { feEqual };
+/**
+ * r (P1P1) = t + q or t - q (neg), t in P1P1 (or P3 when tIsP3), q CACHED. A subtraction adds
+ * -q = (Y-X, Y+X, Z, -2dT): the generated formula takes the first two addend coordinates
+ * swapped and writes its last two outputs swapped. neg and tIsP3 steer branches: callers pass
+ * public digits only.
+ */
+export function geAddCachedVartime(r: usize, t: usize, tIsP3: bool, q: usize, neg: bool): void {
+  let qa = neg ? Y(q) : X(q), qb = neg ? X(q) : Y(q);
+  let rz = neg ? T(r) : Z(r), rt = neg ? Z(r) : T(r);
+  if (tIsP3) geP3AddCached(r, t, qa, qb, Z(q), T(q), rz, rt);
+  else geP1P1AddCached(r, t, qa, qb, Z(q), T(q), rz, rt);
+}
+
+/** As geAddCachedVartime with q PRECOMP (y+x, y-x, 2dxy): its third coordinate is at Z. */
+export function geAddPrecompVartime(r: usize, t: usize, tIsP3: bool, q: usize, neg: bool): void {
+  let qa = neg ? Y(q) : X(q), qb = neg ? X(q) : Y(q);
+  let rz = neg ? T(r) : Z(r), rt = neg ? Z(r) : T(r);
+  if (tIsP3) geP3AddPrecomp(r, t, qa, qb, Z(q), rz, rt);
+  else geP1P1AddPrecomp(r, t, qa, qb, Z(q), rz, rt);
+}

@@ -6,9 +6,8 @@
 // [0, 2^25), except h1 < 2^25 + 2^17. Additions and subtractions do not carry; their results
 // (|limb| <= 2^27) are valid inputs to feMul/feSq, whose bound is |even| <= 2^28, |odd| <= 2^27.
 // Every function here is constant-time unless its name ends in Vartime.
-import { maskFromBit } from "../ct/ct";
-import { feMul, feSq } from "./field25519_gen";
-export { feCarry, feMul, feMul121665, feSq } from "./field25519_gen";
+import { feMul, feSq, feSqN } from "./field25519_gen";
+export { feAdd, feCarry, feCmov, feCswap, feMul, feMul121665, feNeg, feSq, feSqN, feSub } from "./field25519_gen";
 
 /** Ten i32 limbs. */
 // @ts-ignore: decorator
@@ -32,41 +31,6 @@ export function feZero(h: usize): void { memory.fill(h, 0, FE_SIZE); }
 export function feOne(h: usize): void { memory.fill(h, 0, FE_SIZE); store<i32>(h, 1); }
 
 export function feCopy(h: usize, f: usize): void { memory.copy(h, f, FE_SIZE); }
-
-/** h = f + g, no carry. */
-export function feAdd(h: usize, f: usize, g: usize): void {
-  for (let i: usize = 0; i < FE_SIZE; i += 4) store<i32>(h + i, load<i32>(f + i) + load<i32>(g + i));
-}
-
-/** h = f - g, no carry (limbs may go negative; see the bounds above). */
-export function feSub(h: usize, f: usize, g: usize): void {
-  for (let i: usize = 0; i < FE_SIZE; i += 4) store<i32>(h + i, load<i32>(f + i) - load<i32>(g + i));
-}
-
-/** h = -f, no carry. */
-export function feNeg(h: usize, f: usize): void {
-  for (let i: usize = 0; i < FE_SIZE; i += 4) store<i32>(h + i, 0 - load<i32>(f + i));
-}
-
-/** Swaps f and g when b = 1, leaves them when b = 0. Constant-time. */
-export function feCswap(f: usize, g: usize, b: u32): void {
-  let m = <i32>maskFromBit(b);
-  for (let i: usize = 0; i < FE_SIZE; i += 4) {
-    let x = load<i32>(f + i), y = load<i32>(g + i);
-    let t = (x ^ y) & m;
-    store<i32>(f + i, x ^ t);
-    store<i32>(g + i, y ^ t);
-  }
-}
-
-/** f = g when b = 1, unchanged when b = 0. Constant-time. */
-export function feCmov(f: usize, g: usize, b: u32): void {
-  let m = <i32>maskFromBit(b);
-  for (let i: usize = 0; i < FE_SIZE; i += 4) {
-    let x = load<i32>(f + i);
-    store<i32>(f + i, x ^ ((x ^ load<i32>(g + i)) & m));
-  }
-}
 
 /**
  * Loads 32 little-endian bytes, ignoring bit 255 (RFC 7748 §5 masks it; Ed25519 reads it as
@@ -119,12 +83,6 @@ export function feToBytes(s: usize, f: usize): void {
   let w2 = <u64>h5 | (<u64>h6 << 25) | (<u64>h7 << 51);
   let w3 = (<u64>h7 >> 13) | (<u64>h8 << 12) | (<u64>h9 << 38);
   store<u64>(s, w0, 0); store<u64>(s, w1, 8); store<u64>(s, w2, 16); store<u64>(s, w3, 24);
-}
-
-/** h = f^(2^n), n >= 1. */
-export function feSqN(h: usize, f: usize, n: i32): void {
-  feSq(h, f);
-  for (let i = 1; i < n; i++) feSq(h, h);
 }
 
 /**

@@ -13,8 +13,8 @@ import { ctEq, wipe } from "../ct/ct";
 import { ERR_CRYPTO_STATE, ERR_ED25519_BAD_SIG, ERR_ED25519_POINT, ERR_ED25519_S_RANGE, OK } from "../errors";
 import { SHA512_CTX_SIZE, SHA512_OUT, sha512Final, sha512Init, sha512Update } from "../hash/sha512";
 import {
-  GE_CACHED_SIZE, GE_P1P1_SIZE, GE_P2_SIZE, GE_P3_SIZE, GE_PRECOMP_SIZE, geAddVartime, geFromBytesVartime,
-  geMaddVartime, geP1P1ToP2, geP1P1ToP3, geP2Dbl, geP2Zero, geP3Neg, geP3ToCached, geToBytes,
+  GE_CACHED_SIZE, GE_P1P1_SIZE, GE_P2_SIZE, GE_P3_SIZE, GE_PRECOMP_SIZE, geAddCachedVartime, geAddPrecompVartime,
+  geDblP2, geDblP3, geFromBytesVartime, geP1P1ToP2, geP1P1ToP3, geP2Zero, geP3Neg, geP3ToCached, geToBytes,
 } from "../ec/edwards25519";
 import { ED_BI } from "../ec/edwards25519_base_gen";
 import { scIsCanonicalVartime, scReduce64Vartime } from "../ec/scalar25519";
@@ -78,16 +78,15 @@ function slideVartime(r: usize, a: usize): void {
   }
 }
 
-/** PR = [a] NEG_A + [b] B (ref10 ge_double_scalarmult_vartime). */
+/** PR = [a] NEG_A + [b] B (ref10 ge_double_scalarmult_vartime, with fused formulas). */
 function doubleScalarMultVartime(a: usize, b: usize): void {
   slideVartime(ASLIDE, a);
   slideVartime(BSLIDE, b);
   // AI[i] = (2i + 1)(-A)
   geP3ToCached(AI, NEG_A);
-  geP2Dbl(PT, NEG_A); // a P3 is a valid P2 (its first three coordinates)
-  geP1P1ToP3(A2, PT);
+  geDblP3(A2, NEG_A); // a P3 is a valid P2 (its first three coordinates)
   for (let i: usize = 1; i < WINDOW_ENTRIES; i++) {
-    geAddVartime(PT, A2, AI + (i - 1) * GE_CACHED_SIZE, false);
+    geAddCachedVartime(PT, A2, true, AI + (i - 1) * GE_CACHED_SIZE, false);
     geP1P1ToP3(PU, PT);
     geP3ToCached(AI + i * GE_CACHED_SIZE, PU);
   }
@@ -95,16 +94,17 @@ function doubleScalarMultVartime(a: usize, b: usize): void {
   let i = <i32>SCALAR_BITS - 1;
   while (i >= 0 && load<i8>(ASLIDE + i) == 0 && load<i8>(BSLIDE + i) == 0) i--;
   for (; i >= 0; i--) {
-    geP2Dbl(PT, PR);
     let da = <i32>load<i8>(ASLIDE + i);
-    if (da != 0) {
-      geP1P1ToP3(PU, PT);
-      geAddVartime(PT, PU, AI + <usize>((da < 0 ? -da : da) >> 1) * GE_CACHED_SIZE, da < 0);
-    }
     let db = <i32>load<i8>(BSLIDE + i);
+    if ((da | db) == 0) { geDblP2(PR, PR); continue; }
+    geDblP3(PU, PR);
+    let inP3 = true;
+    if (da != 0) {
+      geAddCachedVartime(PT, PU, true, AI + <usize>((da < 0 ? -da : da) >> 1) * GE_CACHED_SIZE, da < 0);
+      inP3 = false;
+    }
     if (db != 0) {
-      geP1P1ToP3(PU, PT);
-      geMaddVartime(PT, PU, ED_BI + <usize>((db < 0 ? -db : db) >> 1) * GE_PRECOMP_SIZE, db < 0);
+      geAddPrecompVartime(PT, inP3 ? PU : PT, inP3, ED_BI + <usize>((db < 0 ? -db : db) >> 1) * GE_PRECOMP_SIZE, db < 0);
     }
     geP1P1ToP2(PR, PT);
   }
