@@ -68,3 +68,6 @@ export function aeadOpen(pt: usize, key: usize, nonce: usize, aad: usize, aadLen
  * pointer, so two calls around a workload show whether anything else moved the bump pointer.
  */
 export function heapProbe(): usize { return __alloc(0); }
+
+/** End of static memory (data segments and every memory.data buffer): the stub heap starts here. */
+export function heapBase(): usize { return __heap_base; }

@@ -25,6 +25,7 @@ export interface CryptoExports {
   aeadSeal(ct: number, key: number, nonce: number, aad: number, aadLen: number, pt: number, n: number): void;
   aeadOpen(pt: number, key: number, nonce: number, aad: number, aadLen: number, ct: number, n: number): number;
   heapProbe(): number;
+  heapBase(): number;
 }
 
 /** Error codes of assembly/errors.ts that the crypto API maps to exceptions. */
