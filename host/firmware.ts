@@ -80,6 +80,8 @@ export async function loadFirmware(options: LoadOptions = {}): Promise<LoadedFir
   const fits = (fn: string, total: number, what: string): void => {
     if (total > cap) throw new RangeError(`${fn}: ${what} too long for the firmware's ${cap}-byte IO window`);
   };
+  /** Zeroes the first n bytes of the IO window: inputs may be secrets (keys, transcripts). */
+  const clear = (n: number): void => { mem.fill(0, io, io + n); };
   /** Feeds m through the IO window in window-sized chunks. */
   const stream = (m: Uint8Array, update: (p: number, n: number) => void): void => {
     for (let off = 0; off < m.length; off += cap) {
@@ -94,12 +96,16 @@ export async function loadFirmware(options: LoadOptions = {}): Promise<LoadedFir
     sha256(m) {
       bytes('sha256', 'm', m);
       x.sha256Init(); stream(m, (p, n) => x.sha256Update(p, n)); x.sha256Final(io);
-      return get(0, 32);
+      const out = get(0, 32);
+      clear(Math.max(32, Math.min(m.length, cap)));
+      return out;
     },
     sha512(m) {
       bytes('sha512', 'm', m);
       x.sha512Init(); stream(m, (p, n) => x.sha512Update(p, n)); x.sha512Final(io);
-      return get(0, 64);
+      const out = get(0, 64);
+      clear(Math.max(64, Math.min(m.length, cap)));
+      return out;
     },
     hmacSha256(key, m) {
       bytes('hmacSha256', 'key', key); bytes('hmacSha256', 'm', m);
@@ -107,7 +113,9 @@ export async function loadFirmware(options: LoadOptions = {}): Promise<LoadedFir
       x.hmacInit(put(0, key), key.length);
       stream(m, (p, n) => x.hmacUpdate(p, n));
       x.hmacFinal(io);
-      return get(0, 32);
+      const out = get(0, 32);
+      clear(Math.max(32, key.length, Math.min(m.length, cap))); // the key is a secret
+      return out;
     },
     hkdfSha256(ikm, salt, info, length) {
       bytes('hkdfSha256', 'ikm', ikm); bytes('hkdfSha256', 'salt', salt); bytes('hkdfSha256', 'info', info);
@@ -140,7 +148,9 @@ export async function loadFirmware(options: LoadOptions = {}): Promise<LoadedFir
       put(0, publicKey); put(32, signature);
       x.ed25519VerifyInit(io, io + 32);
       stream(message, (p, n) => x.ed25519VerifyUpdate(p, n));
-      return x.ed25519VerifyFinal() === 1;
+      const ok = x.ed25519VerifyFinal() === 1;
+      clear(Math.max(96, Math.min(message.length, cap)));
+      return ok;
     },
     chacha20poly1305Seal(key, nonce, aad, plaintext) {
       need('chacha20poly1305Seal', 'key', key, 32); need('chacha20poly1305Seal', 'nonce', nonce, 12);
