@@ -127,9 +127,10 @@ export async function loadFirmware(options: LoadOptions = {}): Promise<LoadedFir
       const pInfo = put(32, info);
       const outOff = 32 + info.length;
       const rc = x.hkdfExpand(io + outOff, length, io, pInfo, info.length);
-      if (rc !== FW_OK) throw new Error(`hkdfSha256: firmware error 0x${rc.toString(16)} (length ${length})`);
       const okm = get(outOff, length);
-      mem.fill(0, io, io + outOff + length); // the PRK and OKM are secrets
+      // The IKM, PRK and OKM are secrets: wipe everything this call wrote, on every path.
+      clear(Math.max(32 + salt.length + ikm.length, outOff + length));
+      if (rc !== FW_OK) throw new Error(`hkdfSha256: firmware error 0x${rc.toString(16)} (length ${length})`);
       return okm;
     },
     x25519(scalar, u) {

@@ -521,3 +521,28 @@ test('wrong lengths throw an Error naming the parameter', () => {
   }
   c.done(`${n} wrong-length calls refused`);
 });
+
+// RFC 8032 §5.1.3 decoding, where the firmware is deliberately stricter than OpenSSL
+// (docs/CRYPTO.md): R = [r]B and S = r verify under the identity key A = (0, 1). The canonical
+// identity encoding is accepted by both; the encodings with the sign bit set on x = 0, or with
+// y = p + 1, are rejected by the firmware (not a valid encoding) while OpenSSL reduces them.
+test('ed25519: non-canonical public keys: firmware rejects per RFC 8032, OpenSSL accepts', async () => {
+  const fw = await loadFirmware();
+  const { ed25519 } = await import('@noble/curves/ed25519.js');
+  const L = (1n << 252n) + 27742317777372353535851937790883648493n;
+  const le = (n: bigint) => { const b = new Uint8Array(32); for (let i = 0; i < 32; i++) { b[i] = Number(n & 255n); n >>= 8n; } return b; };
+  const r = 12345678901234567890n % L;
+  const sig = new Uint8Array([...ed25519.Point.BASE.multiply(r).toBytes(), ...le(r)]);
+  const msg = new TextEncoder().encode('hello');
+  const nodeVerify = (pk: Uint8Array) => crypto.verify(null, msg,
+    crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(pk).toString('base64url') }, format: 'jwk' }), sig);
+  const canonical = le(1n);
+  assert.equal(fw.ed25519Verify(canonical, msg, sig), true);
+  assert.equal(nodeVerify(canonical), true);
+  const signBit = le(1n); signBit[31]! |= 0x80;
+  const p = (1n << 255n) - 19n;
+  for (const pk of [signBit, le(p + 1n)]) {
+    assert.equal(fw.ed25519Verify(pk, msg, sig), false);
+    assert.equal(nodeVerify(pk), true, 'OpenSSL reduces the encoding (if this changes, update docs/CRYPTO.md)');
+  }
+});

@@ -3,8 +3,9 @@
 // Representation (ref10's radix 2^25.5): an element is FE_SIZE bytes holding ten signed i32
 // limbs h0..h9, value = sum h_i * 2^ceil(25.5 i); even limbs carry 26 bits, odd limbs 25 bits.
 // "Reduced" (the output of every multiplication): even limbs in [0, 2^26), odd limbs in
-// [0, 2^25), except h1 < 2^25 + 2^17. Additions and subtractions do not carry; their results
-// (|limb| <= 2^27) are valid inputs to feMul/feSq, whose bound is |even| <= 2^28, |odd| <= 2^27.
+// [0, 2^25), except h1, which takes the last carry and lies in about [-2^12, 2^25 + 2^17].
+// Additions and subtractions do not carry; sums and differences of up to four reduced values
+// are valid inputs to feMul/feSq, whose bound is |even| <= 2^28, |odd| <= 2^27.
 // Every function here is constant-time unless its name ends in Vartime.
 import { feMul, feSq, feSqN } from "./field25519_gen";
 export { feAdd, feCarry, feCmov, feCswap, feMul, feMul121665, feNeg, feSq, feSqN, feSub } from "./field25519_gen";
@@ -55,7 +56,8 @@ export function feFromBytes(h: usize, s: usize): void {
  * |limb| <= 2^27 (sums and differences of reduced elements). Constant-time.
  */
 export function feToBytes(s: usize, f: usize): void {
-  // Add 4p limb-wise so every limb is non-negative, then carry: 0 <= v < 2^255 + 2^43 < 2p.
+  // Add 4p limb-wise, then carry. The value becomes non-negative (a negative carry out of the
+  // top limb adds p back), and 0 <= v < 2^255 + 2^43 < 2p before the final conditional subtraction.
   let h0 = <i64>load<i32>(f, 0) + 4 * (M26 - 18), h1 = <i64>load<i32>(f, 4) + 4 * M25;
   let h2 = <i64>load<i32>(f, 8) + 4 * M26, h3 = <i64>load<i32>(f, 12) + 4 * M25;
   let h4 = <i64>load<i32>(f, 16) + 4 * M26, h5 = <i64>load<i32>(f, 20) + 4 * M25;

@@ -107,6 +107,12 @@ export function sha256Update(ctx: usize, p: usize, n: usize): void {
   store<u32>(ctx, <u32>n, OFF_FILL);
 }
 
+/**
+ * Wipes the shared message schedule, which holds the last block compressed. Callers that
+ * compress key material without a final (HMAC keying) call it.
+ */
+export function sha256WipeScratch(): void { wipe(W, 64 * 4); }
+
 /** Writes the 32-byte digest to out and wipes the context and the schedule. */
 export function sha256Final(ctx: usize, out: usize): void {
   let fill = <usize>load<u32>(ctx, OFF_FILL);

@@ -30,6 +30,7 @@ export function hkdfSha256Extract(prk: usize, salt: usize, saltLen: usize, ikm: 
  */
 export function hkdfSha256Expand(out: usize, outLen: usize, prk: usize, prkLen: usize, info: usize, infoLen: usize): i32 {
   if (outLen > HKDF_SHA256_MAX_OUT) return ERR_CRYPTO_LENGTH;
+  if (outLen == 0) return OK;
   hmacSha256Init(KEYED, prk, prkLen);
   let done: usize = 0;
   let i: u32 = 1;

@@ -6,7 +6,7 @@
 // Constant-time in the key and the message: only lengths steer branches.
 import { wipe } from "../ct/ct";
 import {
-  SHA256_BLOCK, SHA256_CTX_SIZE, SHA256_OUT, sha256Final, sha256Init, sha256Update,
+  SHA256_BLOCK, SHA256_CTX_SIZE, SHA256_OUT, sha256Final, sha256Init, sha256Update, sha256WipeScratch,
 } from "../hash/sha256";
 
 // @ts-ignore: decorator
@@ -38,6 +38,7 @@ export function hmacSha256Init(ctx: usize, key: usize, k: usize): void {
   sha256Init(outer);
   sha256Update(outer, KBLOCK, SHA256_BLOCK);
   wipe(KBLOCK, SHA256_BLOCK);
+  sha256WipeScratch(); // the schedule still holds key ^ opad
 }
 
 /** Absorbs n message bytes at p. */

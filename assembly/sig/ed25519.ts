@@ -1,11 +1,14 @@
 // Ed25519 signature verification (RFC 8032 §5.1.7), streaming over the message.
 //
 // Verification is COFACTORLESS: it accepts when encode([S]B - [k]A) equals the 32 bytes of R,
-// the check RFC 8032 §5.1.7 allows ("sufficient, but not required"). It is what OpenSSL, and so
-// node:crypto on server B, computes: the handset and the server agree on every signature,
-// including those with small-order components, where a cofactored verifier could differ.
-// Comparing encodings also rejects every non-canonical R. S >= L is rejected (malleability),
-// and so is a public key that is non-canonical (y >= p) or not on the curve.
+// the check RFC 8032 §5.1.7 allows ("sufficient, but not required"). It is the equation OpenSSL,
+// and so node:crypto on server B, uses: for a canonically encoded key the two agree on every
+// signature, including those with small-order components, where a cofactored verifier could
+// differ. Comparing encodings also rejects every non-canonical R. S >= L is rejected
+// (malleability). Stricter than OpenSSL, and as RFC 8032 §5.1.3 says, a public key that is
+// non-canonical (y >= p, or x = 0 with the sign bit set) or not on the curve is rejected;
+// OpenSSL reduces such keys and accepts. The only Ed25519 key in airshake is the CA's, which is
+// canonical (test/differential.test.ts pins both behaviours).
 //
 // VARIABLE-TIME (hence the *Vartime helpers): everything here is public (key, message,
 // signature), so the sliding-window double scalar multiplication may branch on the scalars.

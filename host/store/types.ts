@@ -1,0 +1,61 @@
+/** Certificate store for server B: enrolled handset certificates keyed by ID_A. Times are Unix seconds. */
+
+export interface StoredCert {
+  /** ID_A: first 8 bytes of SHA-256 over the certificate's DER SubjectPublicKeyInfo. */
+  id: Uint8Array;
+  der: Uint8Array;
+  /** Subject as rendered by node's X509Certificate, e.g. 'CN=handset-0001'. */
+  subject: string;
+  notBefore: number;
+  notAfter: number;
+  enrolledAt: number;
+  revokedAt: number | null;
+  revocationReason: string | null;
+}
+
+export interface Revocation {
+  seq: number;
+  id: Uint8Array;
+  at: number;
+  reason: string;
+}
+
+export interface CertStore {
+  /**
+   * Enrol a certificate (DER). Same certificate again returns the existing record; a different
+   * certificate with the same ID throws IdCollisionError; a revoked ID throws RevokedIdError.
+   */
+  enrol(der: Uint8Array, now?: number): StoredCert;
+  /** Look a certificate up by ID; revoked ones are returned too (check revokedAt). */
+  lookup(id: Uint8Array): StoredCert | null;
+  /** Revoke an ID. Unknown ID throws UnknownIdError; an already revoked ID returns its existing revocation. */
+  revoke(id: Uint8Array, reason: string, at?: number): Revocation;
+  list(): StoredCert[];
+  /** Highest revocation sequence number, 0 when there are none. Monotonically increasing. */
+  revocationSeq(): number;
+  /** Revocations with seq greater than the given one, ascending. */
+  revocationsSince(seq: number): Revocation[];
+  /** In-process subscription to revocations made through this store; returns an unsubscribe function. */
+  onRevoke(listener: (r: Revocation) => void): () => void;
+  close(): void;
+}
+
+/** A different certificate is already enrolled under the same ID. */
+export class IdCollisionError extends Error {
+  override name = 'IdCollisionError';
+}
+
+/** No certificate is enrolled under the ID. */
+export class UnknownIdError extends Error {
+  override name = 'UnknownIdError';
+}
+
+/** The ID was revoked and may not be enrolled again. */
+export class RevokedIdError extends Error {
+  override name = 'RevokedIdError';
+}
+
+/** The backing database could not be opened or queried. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
