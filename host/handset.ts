@@ -1,0 +1,126 @@
+/**
+ * Host-side driver of the handset firmware (build/handset.wasm): provisioning, the three
+ * handshake messages and records, with the firmware's error codes surfaced as HandshakeError.
+ * The module's only import is its randomness source, env.airshake_random; by default it is
+ * crypto.randomFillSync, and a test or trace can inject fixed bytes.
+ */
+import crypto from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as loader from '@assemblyscript/loader';
+import { buildPath } from './firmware.js';
+import { HandshakeError, errName } from './protocol/constants.js';
+
+interface HandsetExports {
+  memory: WebAssembly.Memory;
+  provision(sk: number, caPk: number, name: number, n: number): number;
+  start(now: number): number;
+  finish(inLen: number, now: number, appLen: number): number;
+  seal(n: number): number;
+  open(inLen: number): number;
+  reset(): number;
+  state(): number;
+  error(): number;
+  peerAlert(): number;
+  inBuf(): number; inCap(): number; outBuf(): number; outCap(): number; appBuf(): number; appCap(): number;
+  idA(): number;
+  heapBase(): number;
+}
+
+export const HandsetState = { UNPROVISIONED: 0, READY: 1, WAIT_M2: 2, ESTABLISHED: 3, FAILED: 4 } as const;
+
+export interface HandsetOptions {
+  /** Fills the buffer with random bytes (the platform RNG). Default: crypto.randomFillSync. */
+  random?: (out: Uint8Array) => void;
+  debug?: boolean;
+  /** Module bytes to use instead of build/handset.wasm (e.g. an instrumented build). */
+  wasm?: Uint8Array;
+}
+
+export class Handset {
+  private constructor(readonly exports: HandsetExports, readonly instance: WebAssembly.Instance) {}
+
+  static async load(options: HandsetOptions = {}): Promise<Handset> {
+    const random = options.random ?? ((b: Uint8Array) => { crypto.randomFillSync(b); });
+    let memory: WebAssembly.Memory | undefined;
+    const imports = {
+      env: {
+        airshake_random(p: number, n: number): void {
+          const view = new Uint8Array(memory!.buffer, p >>> 0, n >>> 0);
+          random(view);
+        },
+      },
+    };
+    const wasm = options.wasm ?? readFileSync(buildPath(options.debug ? 'handset.debug.wasm' : 'handset.wasm'));
+    const { exports, instance } = await loader.instantiate<Record<string, unknown>>(wasm, imports as unknown as loader.Imports);
+    const x = exports as unknown as HandsetExports;
+    memory = x.memory;
+    return new Handset(x, instance);
+  }
+
+  private get mem(): Uint8Array { return new Uint8Array(this.exports.memory.buffer); }
+  private put(ptr: number, cap: number, data: Uint8Array, what: string): void {
+    if (data.length > cap) throw new RangeError(`${what}: ${data.length} bytes exceed the firmware's ${cap}-byte buffer`);
+    this.mem.set(data, ptr >>> 0);
+  }
+  private out(n: number): Uint8Array { const p = this.exports.outBuf() >>> 0; return this.mem.slice(p, p + n); }
+  private check(rc: number, what: string): number {
+    if (rc >= 0) return rc;
+    const code = -rc;
+    const alert = this.out(2);
+    const peer = this.exports.peerAlert();
+    throw new HandshakeError(code, `${what}: ${errName(code)}${peer ? ` (peer alert ${errName(peer)})` : ''}`, alert);
+  }
+
+  get state(): number { return this.exports.state(); }
+  get error(): number { return this.exports.error(); }
+  get peerAlert(): number { return this.exports.peerAlert(); }
+  get idA(): Uint8Array { const p = this.exports.idA() >>> 0; return this.mem.slice(p, p + 8); }
+  get maxAppData(): number { return this.exports.appCap() >>> 0; }
+
+  /** Stores sk_A (32 bytes), the CA's Ed25519 public key (32 bytes) and the expected server name. */
+  provision(secretKey: Uint8Array, caPublicKey: Uint8Array, serverName: string): void {
+    if (secretKey.length !== 32) throw new Error(`provision: secretKey must be 32 bytes, got ${secretKey.length}`);
+    if (caPublicKey.length !== 32) throw new Error(`provision: caPublicKey must be 32 bytes, got ${caPublicKey.length}`);
+    const name = new TextEncoder().encode(serverName);
+    const x = this.exports, inp = x.inBuf() >>> 0;
+    this.put(inp, x.inCap() >>> 0, new Uint8Array([...secretKey, ...caPublicKey, ...name]), 'provision');
+    const rc = x.provision(inp, inp + 32, inp + 64, name.length);
+    this.mem.fill(0, inp, inp + 64 + name.length); // the private key passed through IN
+    this.check(rc, 'provision');
+  }
+
+  /** Message 1 (hello) at handset time `now` (Unix seconds). */
+  start(now: number): Uint8Array {
+    return this.out(this.check(this.exports.start(now >>> 0), 'start'));
+  }
+
+  /** Processes message 2 and returns message 3, carrying `appData` as the first record. */
+  finish(msg2: Uint8Array, now: number, appData: Uint8Array = new Uint8Array(0)): Uint8Array {
+    const x = this.exports;
+    this.put(x.inBuf() >>> 0, x.inCap() >>> 0, msg2, 'finish: message 2');
+    this.put(x.appBuf() >>> 0, x.appCap() >>> 0, appData, 'finish: application data');
+    return this.out(this.check(x.finish(msg2.length, now >>> 0, appData.length), 'finish'));
+  }
+
+  /** An application record A → B. */
+  seal(data: Uint8Array): Uint8Array {
+    const x = this.exports;
+    this.put(x.appBuf() >>> 0, x.appCap() >>> 0, data, 'seal');
+    return this.out(this.check(x.seal(data.length), 'seal'));
+  }
+
+  /** Opens a record B → A. */
+  open(record: Uint8Array): Uint8Array {
+    const x = this.exports;
+    this.put(x.inBuf() >>> 0, x.inCap() >>> 0, record, 'open');
+    const n = this.check(x.open(record.length), 'open');
+    const p = x.appBuf() >>> 0;
+    const pt = this.mem.slice(p, p + n);
+    this.mem.fill(0, p, p + n);
+    return pt;
+  }
+
+  /** Forgets the session and returns to READY (a retry after a failure or a lost carrier). */
+  reset(): void { this.exports.reset(); }
+}
+

@@ -1,0 +1,295 @@
+/**
+ * Server B: an independent implementation of docs/PROTOCOL.md on node:crypto (OpenSSL).
+ *
+ * One AirshakeServer serves many connections; each `connect()` returns a ServerSession that is
+ * fed whole messages and answers through its `send` callback. B picks the suite by its own
+ * preference, checks freshness (timestamp window and a bounded replay cache), finds C_A by ID_A
+ * in its cache or else its certificate store, validates it, answers with message 2, and on
+ * message 3 checks A's Finished MAC and hands the decrypted application data to the handler.
+ * Half-open handshakes (message 2 sent, message 3 not yet in) are bounded in number and time.
+ * Every departure from the protocol ends the session with a specific error code, reported
+ * through `onEvent`, and an alert to A whose code is generic where the precise one would help an
+ * attacker (constants.ts ALERT_SAFE).
+ */
+import crypto, { type KeyObject } from 'node:crypto';
+import type { CertCache } from '../store/cache.js';
+import type { CertStore } from '../store/types.js';
+import { StoreUnavailableError } from '../store/types.js';
+import { ed25519PublicKey, x25519PrivateKey } from '../pki/cert.js';
+import {
+  ALERT_SAFE, Err, ID_LEN, MAC_LEN, MAX_APP, MAX_SUITES, MsgType, RANDOM_LEN, REC_HDR, Suite, TAG_LEN, VERSION, errName,
+} from '../protocol/constants.js';
+import { hkdfExtract, macA as deriveMacA, macB as deriveMacB, openRecord, sealRecord, trafficKeys, type TrafficKeys } from './keyschedule.js';
+import { validateHandsetCert, type ValidatedCert } from './validate.js';
+
+export interface ServerOptions {
+  store: CertStore;
+  cache?: CertCache<ValidatedCert>;
+  /** The CA's raw Ed25519 public key (32 bytes). */
+  caPublicKey: Uint8Array;
+  /** C_B (DER) and its raw X25519 private key. */
+  certificate: Uint8Array;
+  privateKey: Uint8Array;
+  /** B's suite preference, most preferred first. */
+  suites?: number[];
+  /** Clock in milliseconds since the Unix epoch (virtual in simulations). */
+  now?: () => number;
+  random?: (n: number) => Uint8Array;
+  /** Accepted |timestamp - now|, seconds. */
+  freshnessWindowSec?: number;
+  /** Entries in the replay cache; when full of live entries, new hellos get ERR_BUSY. */
+  replayCapacity?: number;
+  maxHalfOpen?: number;
+  halfOpenTimeoutMs?: number;
+  /** Receives each application message; a returned value is sent back as a record. */
+  onApplicationData?: (data: Uint8Array, session: ServerSession) => Uint8Array | null | undefined | void;
+  onEvent?: (e: ServerEvent) => void;
+}
+
+export type ServerEvent =
+  | { type: 'established'; session: number; idA: string; suite: number; cacheHit: boolean }
+  | { type: 'failed'; session: number; code: number; error: string; reason: string; idA?: string }
+  | { type: 'closed'; session: number };
+
+const enum St { NEW, WAIT_M3, ESTABLISHED, CLOSED }
+
+export class AirshakeServer {
+  readonly opts: Required<Omit<ServerOptions, 'cache' | 'onApplicationData' | 'onEvent'>> & Pick<ServerOptions, 'cache' | 'onApplicationData' | 'onEvent'>;
+  readonly ca: KeyObject;
+  readonly key: KeyObject;
+  private readonly replay = new Map<string, number>(); // key -> expiry (ms)
+  private readonly halfOpen = new Set<ServerSession>();
+  private nextId = 1;
+  private closed = false;
+  readonly stats = { hellos: 0, established: 0, failed: 0, cacheHits: 0, storeLookups: 0, replaysRejected: 0, busy: 0, timeouts: 0 };
+
+  constructor(options: ServerOptions) {
+    this.opts = {
+      suites: [Suite.X25519_ED25519_CHACHAPOLY_SHA256], now: Date.now,
+      random: (n: number) => new Uint8Array(crypto.randomBytes(n)),
+      freshnessWindowSec: 300, replayCapacity: 100_000, maxHalfOpen: 1024, halfOpenTimeoutMs: 30_000,
+      ...options,
+    };
+    this.ca = ed25519PublicKey(options.caPublicKey);
+    this.key = x25519PrivateKey(options.privateKey);
+    if (options.certificate.length > 0xffff) throw new Error('certificate too large for message 2');
+  }
+
+  /** A new connection; `send` carries B's messages to A. */
+  connect(send: (message: Uint8Array) => void): ServerSession {
+    if (this.closed) throw new Error('server closed');
+    return new ServerSession(this, this.nextId++, send);
+  }
+
+  /** Ends half-open handshakes past their deadline; returns how many. */
+  sweep(): number {
+    const now = this.opts.now();
+    let n = 0;
+    for (const s of [...this.halfOpen]) if (s.deadline <= now) { s.fail(Err.TIMEOUT, 'message 3 did not arrive in time'); this.stats.timeouts++; n++; }
+    return n;
+  }
+
+  get halfOpenCount(): number { return this.halfOpen.size; }
+
+  /** Closes every session and forgets the replay cache. */
+  close(): void {
+    for (const s of [...this.halfOpen]) s.close();
+    this.replay.clear();
+    this.closed = true;
+  }
+
+  /** @internal */ trackHalfOpen(s: ServerSession, on: boolean): void { if (on) this.halfOpen.add(s); else this.halfOpen.delete(s); }
+  /** @internal */ emit(e: ServerEvent): void { this.opts.onEvent?.(e); }
+
+  /** @internal Freshness: Err.OK, STALE, REPLAY or BUSY; records the pair when fresh. */
+  checkFresh(idA: Uint8Array, randomA: Uint8Array, ts: number): number {
+    const now = this.opts.now();
+    const w = this.opts.freshnessWindowSec;
+    if (Math.abs(ts - now / 1000) > w) return Err.STALE;
+    const key = Buffer.concat([idA, randomA]).toString('hex');
+    const seen = this.replay.get(key);
+    if (seen !== undefined && seen > now) { this.stats.replaysRejected++; return Err.REPLAY; }
+    if (this.replay.size >= this.opts.replayCapacity) {
+      // A hello older than the window is refused as stale anyway: its entry can go.
+      for (const [k, exp] of this.replay) if (exp <= now) this.replay.delete(k);
+      if (this.replay.size >= this.opts.replayCapacity) { this.stats.busy++; return Err.BUSY; }
+    }
+    // An accepted timestamp stays acceptable until ts + w <= now + 2w: keep the entry that long.
+    this.replay.set(key, now + 2 * w * 1000);
+    return Err.OK;
+  }
+
+  /** @internal C_A for ID_A: from the cache, else from the store (validated, then cached). */
+  lookup(idA: Uint8Array): { ok: true; cert: ValidatedCert; hit: boolean } | { ok: false; code: number; reason: string } {
+    const nowSec = Math.floor(this.opts.now() / 1000);
+    const cache = this.opts.cache;
+    const hit = cache?.get(idA);
+    if (hit) {
+      if (nowSec > hit.notAfter) { cache!.delete(idA); return { ok: false, code: Err.CERT_EXPIRED, reason: 'cached certificate expired' }; }
+      if (nowSec < hit.notBefore) return { ok: false, code: Err.CERT_NOT_YET_VALID, reason: 'cached certificate not yet valid' };
+      this.stats.cacheHits++;
+      return { ok: true, cert: hit, hit: true };
+    }
+    this.stats.storeLookups++;
+    let stored;
+    try {
+      stored = this.opts.store.lookup(idA);
+    } catch (e) {
+      if (e instanceof StoreUnavailableError) return { ok: false, code: Err.STORE, reason: e.message };
+      throw e;
+    }
+    if (!stored) return { ok: false, code: Err.UNKNOWN_ID, reason: 'no certificate enrolled under ID_A' };
+    if (stored.revokedAt !== null) return { ok: false, code: Err.REVOKED, reason: `revoked: ${stored.revocationReason ?? ''}` };
+    const v = validateHandsetCert(stored.der, idA, this.ca, nowSec);
+    if (!v.ok) return v;
+    cache?.set(idA, v.cert);
+    return { ok: true, cert: v.cert, hit: false };
+  }
+}
+
+export class ServerSession {
+  private st = St.NEW;
+  deadline = Infinity;
+  idA?: Uint8Array;
+  suite = 0;
+  error: number = Err.OK;
+  private keys?: TrafficKeys;
+  private expectMacA?: Buffer;
+  private seqAB = 0n;
+  private seqBA = 0n;
+
+  constructor(private readonly server: AirshakeServer, readonly id: number, private readonly send: (m: Uint8Array) => void) {}
+
+  get established(): boolean { return this.st === St.ESTABLISHED; }
+
+  /** Feeds one message from A. Never throws for protocol errors: they end the session. */
+  receive(msg: Uint8Array): void {
+    try {
+      if (this.st === St.CLOSED) return;
+      if (msg.length >= 1 && msg[0] === MsgType.ALERT) return this.fail(Err.PEER_ALERT, `peer alert ${msg.length >= 2 ? errName(msg[1]!) : '(empty)'}`, false);
+      if (this.st === St.NEW) return this.onHello(msg);
+      if (this.st === St.WAIT_M3) return this.onFinish(msg);
+      return this.onRecord(msg);
+    } catch (e) {
+      this.fail(Err.DECODE, `internal: ${(e as Error).message}`);
+    }
+  }
+
+  private onHello(m: Uint8Array): void {
+    const s = this.server;
+    s.stats.hellos++;
+    if (m.length < 3) return this.fail(Err.DECODE, 'hello shorter than its header');
+    if (m[0] !== MsgType.HELLO) return this.fail(Err.UNEXPECTED, `message type 0x${m[0]!.toString(16)} where a hello was expected`);
+    if (m[1] !== VERSION) return this.fail(Err.VERSION, `version ${m[1]}`);
+    const n = m[2]!;
+    if (n === 0 || n > MAX_SUITES) return this.fail(Err.DECODE, `${n} suites`);
+    const len = 3 + n + RANDOM_LEN + 4 + ID_LEN;
+    if (m.length < len) return this.fail(Err.DECODE, `hello of ${m.length} bytes, ${len} expected`);
+    if (m.length > len) return this.fail(Err.TRAILING, `${m.length - len} bytes after the hello`);
+    const offered = [...m.subarray(3, 3 + n)];
+    const randomA = m.subarray(3 + n, 3 + n + RANDOM_LEN);
+    const ts = Buffer.from(m.subarray(3 + n + RANDOM_LEN, 3 + n + RANDOM_LEN + 4)).readUInt32BE(0);
+    const idA = m.subarray(len - ID_LEN, len);
+    this.idA = new Uint8Array(idA);
+    const suite = s.opts.suites.find((x) => offered.includes(x));
+    if (suite === undefined) return this.fail(Err.NO_COMMON_SUITE, `offered ${offered.join(',')}`);
+    const fresh = s.checkFresh(idA, randomA, ts);
+    if (fresh !== Err.OK) return this.fail(fresh, fresh === Err.STALE ? `timestamp ${ts}` : 'replay cache');
+    if (s.halfOpenCount >= s.opts.maxHalfOpen) { s.stats.busy++; return this.fail(Err.BUSY, 'half-open handshakes at their bound'); }
+    const found = s.lookup(idA);
+    if (!found.ok) return this.fail(found.code, found.reason);
+    this.suite = suite;
+    // Z = DH(sk_B, pk_A); PRK = HKDF-Extract(random_A || random_B, Z)
+    const z = crypto.diffieHellman({ privateKey: s.key, publicKey: found.cert.publicKey });
+    const randomB = s.opts.random(RANDOM_LEN);
+    const prk = hkdfExtract(Buffer.concat([randomA, randomB]), z);
+    z.fill(0);
+    const cert = s.opts.certificate;
+    const head = Buffer.concat([Buffer.from([MsgType.RESPONSE, suite]), randomB, Buffer.from([cert.length >> 8, cert.length & 0xff]), cert]);
+    const th2 = crypto.createHash('sha256').update(m).update(head).digest();
+    const mB = deriveMacB(prk, th2);
+    const msg2 = Buffer.concat([head, mB]);
+    const th3 = crypto.createHash('sha256').update(m).update(msg2).digest();
+    this.expectMacA = deriveMacA(prk, th3);
+    this.keys = trafficKeys(prk, th3);
+    prk.fill(0);
+    this.st = St.WAIT_M3;
+    this.deadline = s.opts.now() + s.opts.halfOpenTimeoutMs;
+    s.trackHalfOpen(this, true);
+    this.cacheHit = found.hit;
+    this.send(msg2);
+  }
+
+  private cacheHit = false;
+
+  private onFinish(m: Uint8Array): void {
+    if (m[0] !== MsgType.FINISH) return this.fail(Err.UNEXPECTED, `message type 0x${m[0]?.toString(16)} where message 3 was expected`);
+    const min = 1 + MAC_LEN + 2 + TAG_LEN;
+    if (m.length < min) return this.fail(Err.DECODE, `message 3 of ${m.length} bytes`);
+    const recLen = (m[1 + MAC_LEN]! << 8) | m[2 + MAC_LEN]!;
+    if (recLen < TAG_LEN) return this.fail(Err.DECODE, `record length ${recLen}`);
+    const end = 1 + MAC_LEN + 2 + recLen;
+    if (m.length < end) return this.fail(Err.DECODE, 'message 3 truncated');
+    if (m.length > end) return this.fail(Err.TRAILING, `${m.length - end} bytes after message 3`);
+    if (recLen - TAG_LEN > MAX_APP) return this.fail(Err.RECORD_OVERFLOW, `record of ${recLen} bytes`);
+    if (!crypto.timingSafeEqual(m.subarray(1, 1 + MAC_LEN), this.expectMacA!)) return this.fail(Err.MAC_A, "A's Finished MAC does not verify");
+    const header = Buffer.from([MsgType.RECORD, recLen >> 8, recLen & 0xff]);
+    const pt = openRecord(this.keys!.kAB, this.keys!.ivAB, this.seqAB, header, m.subarray(1 + MAC_LEN + 2));
+    if (!pt) return this.fail(Err.RECORD, 'first record does not authenticate');
+    this.seqAB++;
+    this.st = St.ESTABLISHED;
+    this.server.trackHalfOpen(this, false);
+    this.deadline = Infinity;
+    this.expectMacA!.fill(0);
+    this.server.stats.established++;
+    this.server.emit({ type: 'established', session: this.id, idA: Buffer.from(this.idA!).toString('hex'), suite: this.suite, cacheHit: this.cacheHit });
+    this.deliver(pt);
+  }
+
+  private onRecord(m: Uint8Array): void {
+    if (m[0] !== MsgType.RECORD) return this.fail(Err.UNEXPECTED, `message type 0x${m[0]?.toString(16)} where a record was expected`);
+    if (m.length < REC_HDR + TAG_LEN) return this.fail(Err.DECODE, 'record too short');
+    const len = (m[1]! << 8) | m[2]!;
+    if (REC_HDR + len > m.length) return this.fail(Err.DECODE, 'record truncated');
+    if (REC_HDR + len < m.length) return this.fail(Err.TRAILING, 'bytes after the record');
+    if (len < TAG_LEN) return this.fail(Err.DECODE, 'record shorter than its tag');
+    if (len - TAG_LEN > MAX_APP) return this.fail(Err.RECORD_OVERFLOW, `record of ${len} bytes`);
+    const pt = openRecord(this.keys!.kAB, this.keys!.ivAB, this.seqAB, m.subarray(0, REC_HDR), m.subarray(REC_HDR));
+    if (!pt) return this.fail(Err.RECORD, 'record does not authenticate');
+    this.seqAB++;
+    this.deliver(pt);
+  }
+
+  private deliver(pt: Uint8Array): void {
+    const reply = this.server.opts.onApplicationData?.(pt, this);
+    if (reply) this.write(reply);
+  }
+
+  /** Sends application data to A as a record (established sessions only). */
+  write(data: Uint8Array): void {
+    if (this.st !== St.ESTABLISHED) throw new Error('session not established');
+    if (data.length > MAX_APP) throw new RangeError(`record payload ${data.length} > ${MAX_APP}`);
+    const { header, body } = sealRecord(this.keys!.kBA, this.keys!.ivBA, this.seqBA, data);
+    this.seqBA++;
+    this.send(Buffer.concat([header, body]));
+  }
+
+  /** Ends the session with `code`, tells A (generically where needed), wipes the keys. */
+  fail(code: number, reason: string, alert = true): void {
+    if (this.st === St.CLOSED) return;
+    this.error = code;
+    this.server.stats.failed++;
+    if (alert) this.send(new Uint8Array([MsgType.ALERT, ALERT_SAFE.has(code) ? code : Err.HANDSHAKE_FAILED]));
+    this.server.emit({ type: 'failed', session: this.id, code, error: errName(code), reason, idA: this.idA ? Buffer.from(this.idA).toString('hex') : undefined });
+    this.close();
+  }
+
+  close(): void {
+    if (this.st === St.CLOSED) return;
+    this.st = St.CLOSED;
+    this.server.trackHalfOpen(this, false);
+    if (this.keys) { this.keys.kAB.fill(0); this.keys.kBA.fill(0); this.keys.ivAB.fill(0); this.keys.ivBA.fill(0); }
+    this.expectMacA?.fill(0);
+    this.server.emit({ type: 'closed', session: this.id });
+  }
+}
