@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+/**
+ * airshake command line.
+ *   airshake demo [--link gsm|gprs|nbiot|ltem|fast] [--json] [--message TEXT]
+ *   airshake pki ca --dir DIR [--name NAME] [--days N]
+ *   airshake pki issue --dir DIR --name NAME [--days N]          (handset or server certificate)
+ *   airshake pki enrol --store FILE CERT.der
+ *   airshake pki revoke --store FILE --id HEX [--reason TEXT]
+ *   airshake pki list --store FILE
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { VirtualClock } from './link/clock.js';
+import { PROFILE_NAMES, getProfile } from './link/profiles.js';
+import { Handset } from './handset.js';
+import { createDeployment } from './sim/deployment.js';
+import { runHandshake } from './sim/run.js';
+import { readCa, writeCa, writeIssued } from './pki/files.js';
+import { SqliteCertStore } from './store/sqlite.js';
+import { SUITE_NAMES } from './protocol/constants.js';
+
+const usage = `usage:
+  airshake demo [--link ${PROFILE_NAMES.join('|')}] [--json] [--message TEXT]
+  airshake pki ca --dir DIR [--name NAME] [--days N]
+  airshake pki issue --dir DIR --name NAME [--days N]
+  airshake pki enrol --store FILE CERT.der
+  airshake pki revoke --store FILE --id HEX [--reason TEXT]
+  airshake pki list --store FILE`;
+
+async function demo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: {
+    link: { type: 'string', default: 'gsm' }, json: { type: 'boolean', default: false },
+    message: { type: 'string', default: 'hello from handset-0001' },
+  } });
+  const profile = getProfile(values.link!);
+  const epochSec = Math.floor(Date.now() / 1000);
+  const dep = createDeployment({ now: epochSec, handsets: 1 });
+  try {
+    const clock = new VirtualClock();
+    const server = dep.makeServer(() => epochSec * 1000 + clock.now(), { onApplicationData: (d) => d });
+    const handset = await Handset.load();
+    const h = dep.handsets[0]!;
+    handset.provision(h.privateKey, dep.ca.publicKey, dep.serverName);
+    const appData = new TextEncoder().encode(values.message!);
+    const r = runHandshake({ clock, epochSec, profile, handset, server, appData });
+    const out = {
+      link: profile.name,
+      linkFigures: { bitRate: profile.bitRate, latencyMs: profile.latencyMs, mtu: profile.mtu },
+      suite: SUITE_NAMES[r.suite] ?? r.suite,
+      ok: r.ok,
+      messages: r.messages.map((m) => ({ from: m.from, to: m.to, kind: m.kind, bytes: m.bytes, appBytes: m.appBytes, sentAtMs: round(m.sentAtMs), deliveredAtMs: m.deliveredAtMs === null ? null : round(m.deliveredAtMs) })),
+      messagesUntilFirstAppData: r.messages.findIndex((m) => m.kind === 'finish') + 1,
+      bytesBeforeFirstAppByte: r.bytesBeforeFirstAppByte,
+      timeToFirstAppDataMs: r.timeToFirstAppDataMs === null ? null : round(r.timeToFirstAppDataMs),
+      appData: values.message,
+      echo: r.echo ? new TextDecoder().decode(r.echo) : null,
+      echoed: r.echoed,
+      handsetError: r.handsetError,
+      serverErrors: r.serverEvents.filter((e) => e.type === 'failed'),
+      store: 'SQLite (throwaway file)',
+      idA: Buffer.from(h.id).toString('hex'),
+    };
+    if (values.json) {
+      console.log(JSON.stringify(out));
+    } else {
+      console.log(`airshake demo: handset A (firmware ${'build/handset.wasm'}) <-> server B over the emulated '${profile.name}' link`);
+      console.log(`  ${profile.description}`);
+      console.log(`  suite ${out.suite}; ID_A ${out.idA}; certificates from a throwaway CA; C_A fetched from a SQLite store\n`);
+      console.log('  #  direction  message     bytes  app bytes   sent at (ms)  arrives at (ms)');
+      r.messages.forEach((m, i) => {
+        console.log(`  ${String(i + 1).padStart(1)}  ${m.from} -> ${m.to}     ${m.kind.padEnd(9)} ${String(m.bytes).padStart(6)} ${String(m.appBytes).padStart(10)} ${round(m.sentAtMs).toFixed(1).padStart(14)} ${(m.deliveredAtMs === null ? 'lost' : round(m.deliveredAtMs).toFixed(1)).padStart(16)}`);
+      });
+      console.log(`\n  application data: ${JSON.stringify(values.message)}`);
+      console.log(`  echo from B:      ${out.echo === null ? '(none)' : JSON.stringify(out.echo)} ${r.echoed ? '(matches)' : '(MISMATCH)'}`);
+      console.log(`\n  messages until B holds A's first application data: ${out.messagesUntilFirstAppData}`);
+      console.log(`  bytes on air before the first application byte:    ${out.bytesBeforeFirstAppByte}`);
+      console.log(`  time to first application data:                    ${out.timeToFirstAppDataMs} ms (virtual clock: link time only)`);
+      if (!r.ok) console.log(`\n  FAILED: handset ${JSON.stringify(r.handsetError)}, server ${JSON.stringify(out.serverErrors)}`);
+    }
+    return r.ok && r.echoed ? 0 : 1;
+  } finally {
+    dep.close();
+  }
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+function pki(argv: string[]): number {
+  const [cmd, ...rest] = argv;
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
+    dir: { type: 'string' }, name: { type: 'string' }, days: { type: 'string' }, store: { type: 'string' },
+    id: { type: 'string' }, reason: { type: 'string', default: 'unspecified' },
+  } });
+  const need = (v: string | undefined, flag: string): string => { if (!v) throw new Error(`pki ${cmd}: --${flag} is required`); return v; };
+  switch (cmd) {
+    case 'ca': {
+      const ca = writeCa(need(values.dir, 'dir'), values.name ?? 'airshake CA', undefined, values.days ? Number(values.days) : undefined);
+      console.log(`CA "${ca.name}" in ${values.dir} (ca.der, ca.key.pem); Ed25519 public key ${Buffer.from(ca.publicKey).toString('hex')}`);
+      return 0;
+    }
+    case 'issue': {
+      const dir = need(values.dir, 'dir');
+      const ca = readCa(dir);
+      const is = writeIssued(dir, ca, need(values.name, 'name'), { days: values.days ? Number(values.days) : undefined });
+      console.log(`${is.certFile} (${is.cert.length} bytes), ${is.keyFile}; ID_A ${Buffer.from(is.id).toString('hex')}`);
+      return 0;
+    }
+    case 'enrol': {
+      const store = SqliteCertStore.open(need(values.store, 'store'));
+      try {
+        if (positionals.length === 0) throw new Error('pki enrol: give the certificate file(s)');
+        for (const f of positionals) {
+          const c = store.enrol(new Uint8Array(readFileSync(f)));
+          console.log(`enrolled ${c.subject} as ${Buffer.from(c.id).toString('hex')}`);
+        }
+      } finally { store.close(); }
+      return 0;
+    }
+    case 'revoke': {
+      const store = SqliteCertStore.open(need(values.store, 'store'));
+      try {
+        const id = need(values.id, 'id');
+        if (!/^[0-9a-fA-F]{16}$/.test(id)) throw new Error('pki revoke: --id must be 16 hex digits (8 bytes)');
+        const r = store.revoke(new Uint8Array(Buffer.from(id, 'hex')), values.reason!);
+        console.log(`revoked ${id} at ${new Date(r.at * 1000).toISOString()} (${r.reason}); revocation #${r.seq}`);
+      } finally { store.close(); }
+      return 0;
+    }
+    case 'list': {
+      const store = SqliteCertStore.open(need(values.store, 'store'));
+      try {
+        for (const c of store.list()) {
+          console.log(`${Buffer.from(c.id).toString('hex')}  ${c.subject.padEnd(24)} until ${new Date(c.notAfter * 1000).toISOString()}${c.revokedAt !== null ? `  REVOKED ${new Date(c.revokedAt * 1000).toISOString()} (${c.revocationReason})` : ''}`);
+        }
+      } finally { store.close(); }
+      return 0;
+    }
+    default:
+      console.error(usage);
+      return 2;
+  }
+}
+
+async function main(): Promise<number> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  if (cmd === 'demo') return demo(rest);
+  if (cmd === 'pki') return pki(rest);
+  console.error(usage);
+  return 2;
+}
+
+main().then((code) => { process.exitCode = code; }, (e: Error) => { console.error(`airshake: ${e.message}`); process.exitCode = 1; });
