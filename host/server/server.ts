@@ -68,7 +68,8 @@ export class AirshakeServer {
       suites: [Suite.X25519_ED25519_CHACHAPOLY_SHA256], now: Date.now,
       random: (n: number) => new Uint8Array(crypto.randomBytes(n)),
       freshnessWindowSec: 300, replayCapacity: 100_000, maxHalfOpen: 1024, halfOpenTimeoutMs: 30_000,
-      ...options,
+      // an option given as undefined keeps its default
+      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ServerOptions,
     };
     this.ca = ed25519PublicKey(options.caPublicKey);
     this.key = x25519PrivateKey(options.privateKey);
