@@ -8,6 +8,7 @@
  *   airshake pki revoke --store FILE --id HEX [--reason TEXT]
  *   airshake pki list --store FILE
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { VirtualClock } from './link/clock.js';
@@ -110,7 +111,10 @@ function pki(argv: string[]): number {
       try {
         if (positionals.length === 0) throw new Error('pki enrol: give the certificate file(s)');
         for (const f of positionals) {
-          const c = store.enrol(new Uint8Array(readFileSync(f)));
+          const der = new Uint8Array(readFileSync(f));
+          const kind = new X509Certificate(der).publicKey.asymmetricKeyType;
+          if (kind !== 'x25519') throw new Error(`${f}: not a handset certificate (key ${kind}, X25519 expected)`);
+          const c = store.enrol(der);
           console.log(`enrolled ${c.subject} as ${Buffer.from(c.id).toString('hex')}`);
         }
       } finally { store.close(); }
