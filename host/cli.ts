@@ -7,6 +7,9 @@
  *   airshake pki enrol --store FILE CERT.der
  *   airshake pki revoke --store FILE --id HEX [--reason TEXT]
  *   airshake pki list --store FILE
+ *   airshake serve --pki DIR --store FILE [--name b.airshake] [--tcp PORT] [--serial PATH --baud N]
+ *   airshake client --board boards/X.json --pki DIR [--name handset-0001] [--port /dev/ttyUSB0] [--b HOST:PORT]
+ *   airshake demo:serial [--json] [--board NAME]
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -19,6 +22,17 @@ import { runHandshake } from './sim/run.js';
 import { readCa, writeCa, writeIssued } from './pki/files.js';
 import { SqliteCertStore } from './store/sqlite.js';
 import { SUITE_NAMES } from './protocol/constants.js';
+import path from 'node:path';
+import { readX25519Key } from './pki/files.js';
+import { CertCache } from './store/cache.js';
+import { AirshakeServer } from './server/server.js';
+import type { ValidatedCert } from './server/validate.js';
+import { serveSerial, serveTcp } from './server/serve.js';
+import { loadBoard } from './boards.js';
+import { createPtyPair } from './modem/pty.js';
+import { ModemEmulator } from './modem/emulator.js';
+import { runSerialClient } from './serial/client.js';
+import { serialDemo } from './serial/demo.js';
 
 const usage = `usage:
   airshake demo [--link ${PROFILE_NAMES.join('|')}] [--json] [--message TEXT]
@@ -26,7 +40,10 @@ const usage = `usage:
   airshake pki issue --dir DIR --name NAME [--days N]
   airshake pki enrol --store FILE CERT.der
   airshake pki revoke --store FILE --id HEX [--reason TEXT]
-  airshake pki list --store FILE`;
+  airshake pki list --store FILE
+  airshake serve --pki DIR --store FILE [--name b.airshake] [--tcp PORT] [--host ADDR] [--serial PATH --baud N]
+  airshake client --board boards/X.json --pki DIR [--name handset-0001] [--server b.airshake] [--port /dev/ttyUSB0] [--b HOST:PORT] [--json]
+  airshake demo:serial [--json] [--board NAME]`;
 
 async function demo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: {
@@ -145,10 +162,76 @@ function pki(argv: string[]): number {
   }
 }
 
+/** B on TCP and/or a serial line, with its certificate and key from a PKI directory. */
+async function serve(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: {
+    pki: { type: 'string' }, name: { type: 'string', default: 'b.airshake' }, store: { type: 'string' },
+    tcp: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, serial: { type: 'string' }, baud: { type: 'string', default: '115200' },
+    mtu: { type: 'string', default: '256' },
+  } });
+  if (!values.pki || !values.store) throw new Error('serve: --pki DIR and --store FILE are required');
+  if (!values.tcp && !values.serial) throw new Error('serve: give --tcp PORT and/or --serial PATH');
+  const ca = readCa(values.pki);
+  const store = SqliteCertStore.open(values.store);
+  const cache = new CertCache<ValidatedCert>(store, { capacity: 10_000, ttlMs: 3_600_000 });
+  const server = new AirshakeServer({
+    store, cache, caPublicKey: ca.publicKey,
+    certificate: new Uint8Array(readFileSync(path.join(values.pki, `${values.name}.der`))),
+    privateKey: readX25519Key(path.join(values.pki, `${values.name}.key.pem`)),
+    onApplicationData: (d) => d,
+    onEvent: (e) => { if (e.type !== 'closed') console.log(`${new Date().toISOString()} ${JSON.stringify(e)}`); },
+  });
+  const framing = { mtu: Number(values.mtu) };
+  if (values.tcp) {
+    const srv = await serveTcp(server, Number(values.tcp), values.host, framing);
+    console.log(`server B (${values.name}) on tcp ${values.host}:${(srv.address() as { port: number }).port}; echoing application data`);
+  }
+  if (values.serial) {
+    await serveSerial(server, values.serial, Number(values.baud), framing);
+    console.log(`server B (${values.name}) on serial ${values.serial}`);
+  }
+  setInterval(() => server.sweep(), 1000).unref();
+  await new Promise(() => {}); // until killed
+  return 0;
+}
+
+/** The handset side through a modem (or the emulator on a pty pair). */
+async function client(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: {
+    board: { type: 'string' }, port: { type: 'string' }, pki: { type: 'string' }, name: { type: 'string', default: 'handset-0001' },
+    server: { type: 'string', default: 'b.airshake' }, message: { type: 'string', default: 'hello from the handset' },
+    b: { type: 'string', default: '127.0.0.1:7787' }, json: { type: 'boolean', default: false },
+  } });
+  if (!values.board || !values.pki) throw new Error('client: --board FILE and --pki DIR are required');
+  const board = loadBoard(values.board);
+  const ca = readCa(values.pki);
+  const handset = await Handset.load();
+  handset.provision(readX25519Key(path.join(values.pki, `${values.name}.key.pem`)), ca.publicKey, values.server!);
+  let portPath = values.port ?? board.serial.path;
+  let cleanup = async () => {};
+  const [bHost, bPort] = values.b!.split(':');
+  if (portPath === 'pty:emulator') {
+    const pty = await createPtyPair();
+    const emu = new ModemEmulator({ path: pty.b, dialect: board.modem.driver, host: bHost!, port: Number(bPort), bitRate: board.link.bitRate, latencyMs: board.link.latencyMs, bitErrorRate: board.emulator?.bitErrorRate, byteDropRate: board.emulator?.byteDropRate });
+    await emu.start();
+    portPath = pty.a;
+    cleanup = async () => { await emu.stop(); await pty.close(); };
+  }
+  try {
+    const r = await runSerialClient({ board, path: portPath, handset, appData: new TextEncoder().encode(values.message!), driverOverride: board.modem.driver === 'hayes-csd' ? {} : { host: bHost, port: Number(bPort) }, log: values.json ? undefined : (l) => console.log(l) });
+    if (values.json) console.log(JSON.stringify({ board: board.name, driver: board.modem.driver, ok: r.ok, error: r.error, connectMs: Math.round(r.connectMs), handshakeToEchoMs: r.handshakeToEchoMs, retransmissions: r.retransmissions, bytes: r.bytes }));
+    else console.log(r.ok ? `handshake ok; echo ${JSON.stringify(new TextDecoder().decode(r.echo!))} after ${r.handshakeToEchoMs!.toFixed(0)} ms; ${r.retransmissions} retransmissions` : `FAILED: ${r.error}`);
+    return r.ok ? 0 : 1;
+  } finally { await cleanup(); }
+}
+
 async function main(): Promise<number> {
   const [cmd, ...rest] = process.argv.slice(2);
   if (cmd === 'demo') return demo(rest);
+  if (cmd === 'demo:serial') return serialDemo(rest);
   if (cmd === 'pki') return pki(rest);
+  if (cmd === 'serve') return serve(rest);
+  if (cmd === 'client') return client(rest);
   console.error(usage);
   return 2;
 }

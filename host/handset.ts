@@ -66,7 +66,8 @@ export class Handset {
   private check(rc: number, what: string): number {
     if (rc >= 0) return rc;
     const code = -rc;
-    const alert = this.out(2);
+    const out = this.out(2);
+    const alert = out[0] === 0x15 ? out : undefined; // no alert in answer to an alert
     const peer = this.exports.peerAlert();
     throw new HandshakeError(code, `${what}: ${errName(code)}${peer ? ` (peer alert ${errName(peer)})` : ''}`, alert);
   }
@@ -83,7 +84,9 @@ export class Handset {
     if (caPublicKey.length !== 32) throw new Error(`provision: caPublicKey must be 32 bytes, got ${caPublicKey.length}`);
     const name = new TextEncoder().encode(serverName);
     const x = this.exports, inp = x.inBuf() >>> 0;
-    this.put(inp, x.inCap() >>> 0, new Uint8Array([...secretKey, ...caPublicKey, ...name]), 'provision');
+    const block = new Uint8Array([...secretKey, ...caPublicKey, ...name]);
+    this.put(inp, x.inCap() >>> 0, block, 'provision');
+    block.fill(0);
     const rc = x.provision(inp, inp + 32, inp + 64, name.length);
     this.mem.fill(0, inp, inp + 64 + name.length); // the private key passed through IN
     this.check(rc, 'provision');

@@ -75,9 +75,12 @@ export let x509IsCa: bool = false;
 export const KU_KEY_AGREEMENT: u32 = 1 << 4;
 
 // @ts-ignore: decorator
-@inline function digit(p: usize): i32 {
-  let c = <i32>load<u8>(p) - 0x30;
-  return c >= 0 && c <= 9 ? c : -1000; // -1000 poisons any sum built from it
+@inline function digit(p: usize): i32 { return <i32>load<u8>(p) - 0x30; }
+
+/** 1 when the n bytes at p are all ASCII digits. */
+function allDigits(p: usize, n: usize): bool {
+  for (let i: usize = 0; i < n; i++) { let c = load<u8>(p + i); if (c < 0x30 || c > 0x39) return false; }
+  return true;
 }
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil). */
@@ -103,13 +106,13 @@ function parseTime(p: usize, limit: usize): i32 {
   let c = derContent, n = derEnd - derContent;
   let year: i32;
   if (derTag == T_UTC_TIME) {
-    if (n != 13) return ERR_X509_TIME;
+    if (n != 13 || !allDigits(c, 12)) return ERR_X509_TIME;
     let yy = digit(c) * 10 + digit(c + 1);
     year = yy >= 50 ? 1900 + yy : 2000 + yy;
     if (yy < 0) return ERR_X509_TIME;
     c += 2;
   } else if (derTag == T_GENERALIZED_TIME) {
-    if (n != 15) return ERR_X509_TIME;
+    if (n != 15 || !allDigits(c, 14)) return ERR_X509_TIME;
     year = digit(c) * 1000 + digit(c + 1) * 100 + digit(c + 2) * 10 + digit(c + 3);
     if (year < 0) return ERR_X509_TIME;
     c += 4;
@@ -269,7 +272,8 @@ export function x509Parse(p: usize, len: usize): i32 {
   let sn = derEnd - derContent;
   if (sn == 0 || sn > 20) return ERR_DER_INTEGER;
   let b0 = load<u8>(derContent);
-  if (b0 & 0x80) return ERR_DER_INTEGER;
+  if (b0 & 0x80) return ERR_DER_INTEGER;     // negative
+  if (sn == 1 && b0 == 0) return ERR_DER_INTEGER; // zero is not positive
   if (sn > 1 && b0 == 0 && (load<u8>(derContent + 1) & 0x80) == 0) return ERR_DER_INTEGER;
   q = derEnd;
   rc = expectEd25519(q, tbsEnd); if (rc != OK) return rc;

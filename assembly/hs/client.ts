@@ -162,7 +162,8 @@ function fail(code: i32): i32 {
   if (err == OK) err = code;
   state = ST_FAILED;
   wipeSession();
-  store<u8>(OUT, MT_ALERT);
+  // An alert for the peer, except in answer to the peer's own alert (OUT[0] = 0: nothing to send).
+  store<u8>(OUT, err == ERR_PEER_ALERT ? 0 : MT_ALERT);
   store<u8>(OUT + 1, <u8>err);
   return -err;
 }
@@ -173,6 +174,9 @@ function fail(code: i32): i32 {
  */
 export function clientProvision(sk: usize, caPk: usize, name: usize, n: usize): i32 {
   wipeSession();
+  // The old identity goes first: a failed provisioning leaves no usable key behind.
+  wipe(SK_A, 32); wipe(PK_A, 32); wipe(ID_A, ID_LEN); wipe(CA_PK, 32); wipe(NAME, MAX_NAME);
+  nameLen = 0;
   err = OK;
   if (n == 0 || n > MAX_NAME) { state = ST_UNPROVISIONED; return fail(ERR_DECODE); }
   memory.copy(SK_A, sk, 32);

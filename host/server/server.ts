@@ -17,7 +17,7 @@ import type { CertStore } from '../store/types.js';
 import { StoreUnavailableError } from '../store/types.js';
 import { ed25519PublicKey, x25519PrivateKey } from '../pki/cert.js';
 import {
-  ALERT_SAFE, Err, ID_LEN, MAC_LEN, MAX_APP, MAX_SUITES, MsgType, RANDOM_LEN, REC_HDR, Suite, TAG_LEN, VERSION, errName,
+  ALERT_SAFE, Err, ID_LEN, MAC_LEN, MAX_APP, MAX_CERT, MAX_SUITES, MsgType, RANDOM_LEN, REC_HDR, Suite, TAG_LEN, VERSION, errName,
 } from '../protocol/constants.js';
 import { hkdfExtract, macA as deriveMacA, macB as deriveMacB, openRecord, sealRecord, trafficKeys, type TrafficKeys } from './keyschedule.js';
 import { validateHandsetCert, type ValidatedCert } from './validate.js';
@@ -73,7 +73,7 @@ export class AirshakeServer {
     };
     this.ca = ed25519PublicKey(options.caPublicKey);
     this.key = x25519PrivateKey(options.privateKey);
-    if (options.certificate.length > 0xffff) throw new Error('certificate too large for message 2');
+    if (options.certificate.length > MAX_CERT) throw new Error(`certificate of ${options.certificate.length} bytes: message 2 carries at most ${MAX_CERT}`);
   }
 
   /** A new connection; `send` carries B's messages to A. */
@@ -109,13 +109,16 @@ export class AirshakeServer {
     if (Math.abs(ts - now / 1000) > w) return Err.STALE;
     const key = Buffer.concat([idA, randomA]).toString('hex');
     const seen = this.replay.get(key);
-    if (seen !== undefined && seen > now) { this.stats.replaysRejected++; return Err.REPLAY; }
+    if (seen !== undefined && seen >= now) { this.stats.replaysRejected++; return Err.REPLAY; }
+    if (seen !== undefined) this.replay.delete(key);
     if (this.replay.size >= this.opts.replayCapacity) {
-      // A hello older than the window is refused as stale anyway: its entry can go.
-      for (const [k, exp] of this.replay) if (exp <= now) this.replay.delete(k);
+      // Entries sit in expiry order (each expires 2W after it was recorded, and time only moves
+      // on): drop the expired ones from the front and stop at the first live one.
+      for (const [k, exp] of this.replay) { if (exp >= now) break; this.replay.delete(k); }
       if (this.replay.size >= this.opts.replayCapacity) { this.stats.busy++; return Err.BUSY; }
     }
-    // An accepted timestamp stays acceptable until ts + w <= now + 2w: keep the entry that long.
+    // An accepted timestamp stays acceptable while |ts - now| <= W, i.e. up to 2W after the
+    // earliest moment it was accepted: keep the entry that long, boundary included.
     this.replay.set(key, now + 2 * w * 1000);
     return Err.OK;
   }
@@ -172,7 +175,8 @@ export class ServerSession {
       if (this.st === St.WAIT_M3) return this.onFinish(msg);
       return this.onRecord(msg);
     } catch (e) {
-      this.fail(Err.DECODE, `internal: ${(e as Error).message}`);
+      // Not a wire-format problem B can name: report it, tell A only that the handshake failed.
+      this.fail(Err.HANDSHAKE_FAILED, `internal: ${(e as Error).message}`);
     }
   }
 
@@ -196,12 +200,18 @@ export class ServerSession {
     if (suite === undefined) return this.fail(Err.NO_COMMON_SUITE, `offered ${offered.join(',')}`);
     const fresh = s.checkFresh(idA, randomA, ts);
     if (fresh !== Err.OK) return this.fail(fresh, fresh === Err.STALE ? `timestamp ${ts}` : 'replay cache');
+    if (s.halfOpenCount >= s.opts.maxHalfOpen) s.sweep(); // expired ones do not count
     if (s.halfOpenCount >= s.opts.maxHalfOpen) { s.stats.busy++; return this.fail(Err.BUSY, 'half-open handshakes at their bound'); }
     const found = s.lookup(idA);
     if (!found.ok) return this.fail(found.code, found.reason);
     this.suite = suite;
     // Z = DH(sk_B, pk_A); PRK = HKDF-Extract(random_A || random_B, Z)
-    const z = crypto.diffieHellman({ privateKey: s.key, publicKey: found.cert.publicKey });
+    let z: Buffer;
+    try {
+      z = crypto.diffieHellman({ privateKey: s.key, publicKey: found.cert.publicKey });
+    } catch (e) { // OpenSSL refuses an all-zero result (a small-order key)
+      return this.fail(Err.X25519_ZERO, `key agreement failed: ${(e as Error).message}`);
+    }
     const randomB = s.opts.random(RANDOM_LEN);
     const prk = hkdfExtract(Buffer.concat([randomA, randomB]), z);
     z.fill(0);
@@ -224,6 +234,7 @@ export class ServerSession {
   private cacheHit = false;
 
   private onFinish(m: Uint8Array): void {
+    if (this.server.opts.now() > this.deadline) { this.server.stats.timeouts++; return this.fail(Err.TIMEOUT, 'message 3 arrived after the half-open deadline'); }
     if (m[0] !== MsgType.FINISH) return this.fail(Err.UNEXPECTED, `message type 0x${m[0]?.toString(16)} where message 3 was expected`);
     const min = 1 + MAC_LEN + 2 + TAG_LEN;
     if (m.length < min) return this.fail(Err.DECODE, `message 3 of ${m.length} bytes`);

@@ -1,0 +1,221 @@
+/**
+ * A GSM modem emulator on one end of a pseudo-terminal pair. It speaks three AT dialects —
+ * a Hayes-style GSM circuit-switched data modem, SIMCom SIM800 transparent TCP and Quectel BG96
+ * transparent TCP — and, once a call or socket is up, bridges the serial line to server B over
+ * loopback TCP through an emulated radio channel: the line rate and latency are imposed (a pty
+ * does not limit speed by itself), and bit errors, dropped bytes and carrier loss can be injected.
+ */
+import net from 'node:net';
+import { SerialPort } from 'serialport';
+
+export type Dialect = 'hayes-csd' | 'sim800' | 'bg96';
+
+export interface EmulatorOptions {
+  path: string;
+  dialect: Dialect;
+  /** Where server B listens. */
+  host: string;
+  port: number;
+  /** The radio: bit rate (bit/s, 10 bits per byte on the air as on an async line) and one-way latency. */
+  bitRate: number;
+  latencyMs: number;
+  bitErrorRate?: number;
+  byteDropRate?: number;
+  /** Drop the carrier after this many data bytes have crossed (both directions). */
+  carrierLossAfterBytes?: number;
+  /** 'error': answer the connect command with ERROR; 'silent': never answer anything. */
+  fault?: 'error' | 'silent';
+  /** Seed for the impairments. */
+  seed?: number;
+  /** CONNECT rate reported by the CSD dialect. */
+  connectRate?: number;
+  log?: (line: string) => void;
+}
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One direction of the radio: serialises at the bit rate, delivers after the latency, impairs. */
+class RadioChannel {
+  private freeAt = 0;
+  constructor(private readonly o: EmulatorOptions, private readonly rnd: () => number, private readonly deliver: (b: Buffer) => void) {}
+  send(chunk: Buffer): void {
+    const now = performance.now();
+    const start = Math.max(now, this.freeAt);
+    this.freeAt = start + (chunk.length * 10 * 1000) / this.o.bitRate;
+    let out = Buffer.from(chunk);
+    if (this.o.byteDropRate) out = Buffer.from(out.filter(() => this.rnd() >= this.o.byteDropRate!));
+    if (this.o.bitErrorRate) {
+      for (let i = 0; i < out.length; i++) for (let k = 0; k < 8; k++) if (this.rnd() < this.o.bitErrorRate) out[i]! ^= 1 << k;
+    }
+    const at = this.freeAt + this.o.latencyMs;
+    setTimeout(() => this.deliver(out), Math.max(0, at - performance.now()));
+  }
+  reset(): void { this.freeAt = 0; }
+}
+
+export class ModemEmulator {
+  private serial!: SerialPort;
+  private mode: 'command' | 'data' = 'command';
+  private echo = true;
+  private line = '';
+  private socket: net.Socket | null = null;
+  private dataBytes = 0;
+  private lastDataAt = 0;
+  private plusCount = 0;
+  private plusTimer: NodeJS.Timeout | null = null;
+  private up!: RadioChannel;    // handset -> network
+  private down!: RadioChannel;  // network -> handset
+  private generation = 0;
+  readonly stats = { commands: [] as string[], calls: 0, carrierLosses: 0, bytesUp: 0, bytesDown: 0 };
+
+  constructor(private readonly o: EmulatorOptions) {}
+
+  async start(): Promise<void> {
+    this.serial = new SerialPort({ path: this.o.path, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((res, rej) => this.serial.open((e) => (e ? rej(e) : res())));
+    const rnd = prng(this.o.seed ?? 1);
+    this.up = new RadioChannel(this.o, rnd, (b) => this.socket?.write(b));
+    this.down = new RadioChannel(this.o, rnd, (b) => { if (this.mode === 'data') this.serial.write(b); });
+    this.serial.on('data', (d: Buffer) => this.onSerial(d));
+  }
+
+  async stop(): Promise<void> {
+    this.socket?.destroy();
+    if (this.plusTimer) clearTimeout(this.plusTimer);
+    if (this.serial?.isOpen) await new Promise<void>((r) => this.serial.close(() => r()));
+  }
+
+  private reply(s: string): void {
+    if (this.o.fault === 'silent') return;
+    this.serial.write(`\r\n${s}\r\n`);
+  }
+
+  private onSerial(d: Buffer): void {
+    if (this.mode === 'data') return this.onDataBytes(d);
+    for (const byte of d) {
+      const c = String.fromCharCode(byte);
+      if (this.echo && this.o.fault !== 'silent') this.serial.write(c);
+      if (c === '\r') { const cmd = this.line.trim(); this.line = ''; if (cmd) this.onCommand(cmd); }
+      else if (c !== '\n') this.line += c;
+    }
+  }
+
+  /** Data mode: the +++ escape needs a guard time of silence before and after (ITU-T V.250). */
+  private onDataBytes(d: Buffer): void {
+    const now = performance.now();
+    const guard = 1000;
+    if (d.every((b) => b === 0x2b) && (this.plusCount > 0 || now - this.lastDataAt >= guard)) {
+      this.plusCount += d.length;
+      if (this.plusCount === 3) {
+        if (this.plusTimer) clearTimeout(this.plusTimer);
+        this.plusTimer = setTimeout(() => { this.plusCount = 0; this.mode = 'command'; this.reply('OK'); }, guard);
+        return;
+      }
+      if (this.plusCount < 3) return;
+    }
+    if (this.plusCount > 0) { // not an escape after all: the pluses were data
+      const held = Buffer.alloc(this.plusCount, 0x2b);
+      this.plusCount = 0;
+      if (this.plusTimer) { clearTimeout(this.plusTimer); this.plusTimer = null; }
+      this.forwardUp(held);
+    }
+    this.lastDataAt = now;
+    this.forwardUp(d);
+  }
+
+  private forwardUp(d: Buffer): void {
+    this.stats.bytesUp += d.length;
+    this.countData(d.length);
+    this.up.send(d);
+  }
+
+  private countData(n: number): void {
+    this.dataBytes += n;
+    if (this.o.carrierLossAfterBytes !== undefined && this.dataBytes >= this.o.carrierLossAfterBytes && this.socket) {
+      this.dropCarrier();
+    }
+  }
+
+  /** Ends the call or socket as a lost carrier would. */
+  dropCarrier(): void {
+    this.stats.carrierLosses++;
+    this.generation++;
+    this.socket?.destroy();
+    this.socket = null;
+    const wasData = this.mode === 'data';
+    this.mode = 'command';
+    this.up.reset(); this.down.reset();
+    if (wasData || this.o.dialect !== 'hayes-csd') this.reply(this.o.dialect === 'sim800' ? 'CLOSED' : 'NO CARRIER');
+  }
+
+  private onCommand(cmd: string): void {
+    this.stats.commands.push(cmd);
+    this.o.log?.(`modem <- ${cmd}`);
+    const u = cmd.toUpperCase();
+    if (this.o.fault === 'silent') return;
+    if (u === 'AT') return this.reply('OK');
+    if (u === 'ATE0' || u === 'ATE1') { this.echo = u === 'ATE1'; return this.reply('OK'); }
+    if (u.startsWith('AT+CMEE')) return this.reply('OK');
+    if (u === 'ATH' || u === 'ATH0') { this.socket?.destroy(); this.socket = null; return this.reply('OK'); }
+    if (u === 'ATO' || u === 'ATO0') {
+      if (!this.socket) return this.reply('NO CARRIER');
+      this.reply(this.o.dialect === 'hayes-csd' ? `CONNECT ${this.o.connectRate ?? this.o.bitRate}` : 'CONNECT');
+      this.mode = 'data';
+      return;
+    }
+    const connectFault = () => { this.reply('ERROR'); };
+    switch (this.o.dialect) {
+      case 'hayes-csd':
+        if (u.startsWith('AT+CBST=')) return this.reply('OK');
+        if (u.startsWith('ATD')) {
+          if (this.o.fault === 'error') return connectFault();
+          return this.dial(() => this.reply(`CONNECT ${this.o.connectRate ?? this.o.bitRate}`), () => this.reply('NO CARRIER'));
+        }
+        break;
+      case 'sim800':
+        if (u === 'AT+CIPMODE=1' || u.startsWith('AT+CSTT') || u === 'AT+CIICR') return this.reply('OK');
+        if (u === 'AT+CIFSR') return this.reply('10.64.0.2');
+        if (u.startsWith('AT+CIPSTART=')) {
+          if (this.o.fault === 'error') return connectFault();
+          this.reply('OK');
+          return this.dial(() => this.reply('CONNECT'), () => this.reply('CONNECT FAIL'));
+        }
+        break;
+      case 'bg96':
+        if (u.startsWith('AT+QICSGP=') || u === 'AT+QIACT=1') return this.reply('OK');
+        if (u.startsWith('AT+QIOPEN=')) {
+          if (this.o.fault === 'error') return connectFault();
+          return this.dial(() => this.reply('CONNECT'), () => this.reply('ERROR'));
+        }
+        break;
+    }
+    this.reply('ERROR');
+  }
+
+  /** Opens the network side (TCP to B) and enters data mode. */
+  private dial(ok: () => void, fail: () => void): void {
+    const gen = ++this.generation;
+    const s = net.connect({ host: this.o.host, port: this.o.port });
+    s.setNoDelay(true);
+    s.once('connect', () => {
+      if (gen !== this.generation) { s.destroy(); return; }
+      this.socket = s;
+      this.stats.calls++;
+      this.dataBytes = 0;
+      this.lastDataAt = performance.now();
+      ok();
+      this.mode = 'data';
+    });
+    s.once('error', () => { if (gen === this.generation && !this.socket) fail(); });
+    s.on('data', (d: Buffer) => { if (gen !== this.generation) return; this.stats.bytesDown += d.length; this.countData(d.length); this.down.send(d); });
+    s.on('close', () => { if (gen === this.generation && this.socket === s) this.dropCarrier(); });
+  }
+}
