@@ -379,13 +379,21 @@ test('escape/online: +++ after the guard time, commands in online command mode, 
 });
 
 test('data mode: NO CARRIER split across chunks ends the session; bytes before it are delivered', async () => {
-  const r = await rig([{ cmd: 'ATD1', reply: (m) => m.connect('CONNECT 14400', 'first') }, ok('AT')]);
+  // CONNECT's CR and LF arrive in different chunks: the LF is not payload.
+  const connectSplit = (m: FakeModem) => {
+    m.silent();
+    m.mode = 'data';
+    m.send('\r\nCONNECT 14400\r');
+    m.send('\nfirst', 5);
+  };
+  const r = await rig([{ cmd: 'ATD1', reply: connectSplit }, ok('AT')]);
   const lost: AtError[] = [];
   r.engine.on('carrier-lost', (e) => lost.push(e));
   try {
     const resp = await r.engine.command('ATD1');
     assert.equal(resp.final, 'CONNECT 14400');
     const got = collect(r.engine.dataStream());
+    await until(() => got.text() === 'first', 'the data after CONNECT');
     r.modem.send(Buffer.from([0x00, 0x0d, 0x0a, 0x4e, 0x4f, 0xff])); // CR LF N O: not the sequence
     await sleep(5);
     r.modem.send('tail\r\nNO CAR');

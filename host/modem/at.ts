@@ -217,6 +217,7 @@ export class AtEngine extends EventEmitter {
   private pending: Pending | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private lastTxAt = -Infinity;
+  private writesInFlight = 0;
   private disposed = false;
   private readonly onSerial = (chunk: Buffer | string) => this.feed(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
 
@@ -333,7 +334,11 @@ export class AtEngine extends EventEmitter {
 
   private tx(data: string | Uint8Array): void {
     this.lastTxAt = this.timers.now();
+    this.writesInFlight++;
     this.port.write(data, (err) => {
+      // The guard time counts from when the port took the bytes, not from when write() was called.
+      this.writesInFlight--;
+      this.lastTxAt = Math.max(this.lastTxAt, this.timers.now());
       if (err) this.emit('port-error', err);
     });
   }
@@ -391,8 +396,8 @@ export class AtEngine extends EventEmitter {
     // Guard time before: no data sent for guardMs (a write during the wait restarts it).
     for (;;) {
       const quiet = this.timers.now() - this.lastTxAt;
-      if (quiet >= guardMs) break;
-      await this.sleep(guardMs - quiet);
+      if (this.writesInFlight === 0 && quiet >= guardMs) break;
+      await this.sleep(this.writesInFlight > 0 ? Math.max(1, guardMs / 10) : guardMs - quiet);
     }
     if (this.mode !== 'data') throw new AtError('NO_CARRIER', '+++', undefined, undefined, [], '+++: carrier lost before the escape');
     // From here the bytes from the modem are parsed as lines: any payload still arriving before

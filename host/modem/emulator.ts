@@ -21,7 +21,9 @@ export interface EmulatorOptions {
   latencyMs: number;
   bitErrorRate?: number;
   byteDropRate?: number;
-  /** Drop the carrier after this many data bytes have crossed (both directions). */
+  /** Probability of losing a whole chunk (one write: typically one frame of the layer above). */
+  chunkLossRate?: number;
+  /** Drop the carrier of the first call after this many data bytes have crossed (both directions). */
   carrierLossAfterBytes?: number;
   /** 'error': answer the connect command with ERROR; 'silent': never answer anything. */
   fault?: 'error' | 'silent';
@@ -45,20 +47,28 @@ function prng(seed: number): () => number {
 /** One direction of the radio: serialises at the bit rate, delivers after the latency, impairs. */
 class RadioChannel {
   private freeAt = 0;
+  private readonly pending = new Set<NodeJS.Timeout>();
   constructor(private readonly o: EmulatorOptions, private readonly rnd: () => number, private readonly deliver: (b: Buffer) => void) {}
   send(chunk: Buffer): void {
     const now = performance.now();
     const start = Math.max(now, this.freeAt);
     this.freeAt = start + (chunk.length * 10 * 1000) / this.o.bitRate;
+    if (this.o.chunkLossRate && this.rnd() < this.o.chunkLossRate) return; // lost in the air (it still took air time)
     let out = Buffer.from(chunk);
     if (this.o.byteDropRate) out = Buffer.from(out.filter(() => this.rnd() >= this.o.byteDropRate!));
     if (this.o.bitErrorRate) {
       for (let i = 0; i < out.length; i++) for (let k = 0; k < 8; k++) if (this.rnd() < this.o.bitErrorRate) out[i]! ^= 1 << k;
     }
     const at = this.freeAt + this.o.latencyMs;
-    setTimeout(() => this.deliver(out), Math.max(0, at - performance.now()));
+    const t = setTimeout(() => { this.pending.delete(t); this.deliver(out); }, Math.max(0, at - performance.now()));
+    this.pending.add(t);
   }
-  reset(): void { this.freeAt = 0; }
+  /** The call is gone: bytes still in the air never arrive (nor reach the next call). */
+  reset(): void {
+    for (const t of this.pending) clearTimeout(t);
+    this.pending.clear();
+    this.freeAt = 0;
+  }
 }
 
 export class ModemEmulator {
@@ -89,6 +99,7 @@ export class ModemEmulator {
 
   async stop(): Promise<void> {
     this.socket?.destroy();
+    this.up?.reset(); this.down?.reset();
     if (this.plusTimer) clearTimeout(this.plusTimer);
     if (this.serial?.isOpen) await new Promise<void>((r) => this.serial.close(() => r()));
   }
@@ -132,14 +143,15 @@ export class ModemEmulator {
   }
 
   private forwardUp(d: Buffer): void {
+    const gen = this.generation;
     this.stats.bytesUp += d.length;
     this.countData(d.length);
-    this.up.send(d);
+    if (gen === this.generation) this.up.send(d); // unless that dropped the carrier
   }
 
   private countData(n: number): void {
     this.dataBytes += n;
-    if (this.o.carrierLossAfterBytes !== undefined && this.dataBytes >= this.o.carrierLossAfterBytes && this.socket) {
+    if (this.o.carrierLossAfterBytes !== undefined && this.stats.calls === 1 && this.dataBytes >= this.o.carrierLossAfterBytes && this.socket) {
       this.dropCarrier();
     }
   }
@@ -164,7 +176,7 @@ export class ModemEmulator {
     if (u === 'AT') return this.reply('OK');
     if (u === 'ATE0' || u === 'ATE1') { this.echo = u === 'ATE1'; return this.reply('OK'); }
     if (u.startsWith('AT+CMEE')) return this.reply('OK');
-    if (u === 'ATH' || u === 'ATH0') { this.socket?.destroy(); this.socket = null; return this.reply('OK'); }
+    if (u === 'ATH' || u === 'ATH0') { this.hangUp(); return this.reply('OK'); }
     if (u === 'ATO' || u === 'ATO0') {
       if (!this.socket) return this.reply('NO CARRIER');
       this.reply(this.o.dialect === 'hayes-csd' ? `CONNECT ${this.o.connectRate ?? this.o.bitRate}` : 'CONNECT');
@@ -182,6 +194,8 @@ export class ModemEmulator {
         break;
       case 'sim800':
         if (u === 'AT+CIPMODE=1' || u.startsWith('AT+CSTT') || u === 'AT+CIICR') return this.reply('OK');
+        if (u === 'AT+CIPSHUT') { this.hangUp(); return this.reply('SHUT OK'); }
+        if (u === 'AT+CIPCLOSE' || u === 'AT+CIPCLOSE=1') { this.hangUp(); return this.reply('CLOSE OK'); }
         if (u === 'AT+CIFSR') return this.reply('10.64.0.2');
         if (u.startsWith('AT+CIPSTART=')) {
           if (this.o.fault === 'error') return connectFault();
@@ -190,7 +204,8 @@ export class ModemEmulator {
         }
         break;
       case 'bg96':
-        if (u.startsWith('AT+QICSGP=') || u === 'AT+QIACT=1') return this.reply('OK');
+        if (u.startsWith('AT+QICSGP=') || u === 'AT+QIACT=1' || u === 'AT+QIDEACT=1') return this.reply('OK');
+        if (u.startsWith('AT+QICLOSE')) { this.hangUp(); return this.reply('OK'); }
         if (u.startsWith('AT+QIOPEN=')) {
           if (this.o.fault === 'error') return connectFault();
           return this.dial(() => this.reply('CONNECT'), () => this.reply('ERROR'));
@@ -198,6 +213,14 @@ export class ModemEmulator {
         break;
     }
     this.reply('ERROR');
+  }
+
+  /** Ends the call or socket on the modem's own command (no NO CARRIER report). */
+  private hangUp(): void {
+    this.generation++;
+    this.socket?.destroy();
+    this.socket = null;
+    this.up.reset(); this.down.reset();
   }
 
   /** Opens the network side (TCP to B) and enters data mode. */
@@ -215,7 +238,12 @@ export class ModemEmulator {
       this.mode = 'data';
     });
     s.once('error', () => { if (gen === this.generation && !this.socket) fail(); });
-    s.on('data', (d: Buffer) => { if (gen !== this.generation) return; this.stats.bytesDown += d.length; this.countData(d.length); this.down.send(d); });
+    s.on('data', (d: Buffer) => {
+      if (gen !== this.generation) return;
+      this.stats.bytesDown += d.length;
+      this.countData(d.length);
+      if (gen === this.generation) this.down.send(d); // unless that dropped the carrier
+    });
     s.on('close', () => { if (gen === this.generation && this.socket === s) this.dropCarrier(); });
   }
 }

@@ -29,7 +29,7 @@ export interface SerialDemoRow {
 }
 
 /** One handshake through the modem emulator for `board`; everything is torn down afterwards. */
-export async function runBoardThroughEmulator(board: Board, opts: { carrierLossAfterBytes?: number; fault?: 'error' | 'silent'; timeoutMs?: number; bitErrorRate?: number; byteDropRate?: number } = {}): Promise<SerialDemoRow & { result: SerialRunResult }> {
+export async function runBoardThroughEmulator(board: Board, opts: { carrierLossAfterBytes?: number; fault?: 'error' | 'silent'; timeoutMs?: number; bitErrorRate?: number; byteDropRate?: number; chunkLossRate?: number; seed?: number; extraRecords?: { count: number; size: number } } = {}): Promise<SerialDemoRow & { result: SerialRunResult }> {
   const now = Math.floor(Date.now() / 1000);
   const dep = createDeployment({ now, handsets: 1 });
   let firstAppAt: number | null = null;
@@ -42,7 +42,7 @@ export async function runBoardThroughEmulator(board: Board, opts: { carrierLossA
     path: pty.b, dialect: board.modem.driver, host: '127.0.0.1', port,
     bitRate: board.link.bitRate, latencyMs: board.link.latencyMs,
     bitErrorRate: opts.bitErrorRate ?? board.emulator?.bitErrorRate, byteDropRate: opts.byteDropRate ?? board.emulator?.byteDropRate,
-    carrierLossAfterBytes: opts.carrierLossAfterBytes, fault: opts.fault,
+    chunkLossRate: opts.chunkLossRate, carrierLossAfterBytes: opts.carrierLossAfterBytes, fault: opts.fault, seed: opts.seed,
   });
   await emulator.start();
   try {
@@ -51,7 +51,7 @@ export async function runBoardThroughEmulator(board: Board, opts: { carrierLossA
     handset.provision(h.privateKey, dep.ca.publicKey, dep.serverName);
     const result = await runSerialClient({
       board, path: pty.a, handset, appData: new TextEncoder().encode(`hello over ${board.name}`),
-      driverOverride: { host: '127.0.0.1', port }, timeoutMs: opts.timeoutMs,
+      driverOverride: { host: '127.0.0.1', port }, timeoutMs: opts.timeoutMs, extraRecords: opts.extraRecords,
     });
     const fa = firstAppAt as number | null;
     return {
@@ -87,7 +87,7 @@ export async function serialDemo(argv: string[]): Promise<number> {
   const rows: SerialDemoRow[] = [];
   for (const name of names) {
     const board = loadBoard(path.join(boardsDir(), `${name}.json`));
-    if (!json) process.stdout.write(`  ${name}: dialling through the emulator...\r`);
+    if (!json) process.stderr.write(`  ${name}: dialling through the modem emulator...\n`);
     const { result: _r, ...row } = await runBoardThroughEmulator(board);
     void _r;
     rows.push(row);

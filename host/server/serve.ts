@@ -19,21 +19,22 @@ export function serialStream(p: SerialPort): ByteStream {
 }
 
 /** Runs one server session over a framed byte stream until the peer or the link goes away. */
-export function attach(server: AirshakeServer, stream: ByteStream, framing: Partial<FramingOptions> = {}, onEnd?: (why: string) => void): FramedTransport {
+export function attach(server: AirshakeServer, stream: ByteStream, framing: Partial<FramingOptions> = {}, onEnd?: (why: string) => void): { transport: FramedTransport; end(): void } {
   const t = new FramedTransport(stream, { timers: realTimers, ...framing });
   const session = server.connect((m) => t.send(m));
   t.onMessage((m) => session.receive(m));
-  t.onError((e) => { session.close(); t.close(); onEnd?.(e.message); });
-  return t;
+  const end = () => { session.close(); t.close(); };
+  t.onError((e) => { end(); onEnd?.(e.message); });
+  return { transport: t, end };
 }
 
 /** Listens on TCP; resolves with the bound server once listening. */
 export function serveTcp(server: AirshakeServer, port: number, host = '127.0.0.1', framing: Partial<FramingOptions> = {}): Promise<net.Server> {
   const srv = net.createServer((sock) => {
     sock.setNoDelay(true);
-    const t = attach(server, socketStream(sock), framing, () => sock.destroy());
-    sock.on('close', () => t.close());
-    sock.on('error', () => t.close());
+    const a = attach(server, socketStream(sock), framing, () => sock.destroy());
+    sock.on('close', () => a.end()); // a dropped call ends the session (and frees its half-open slot)
+    sock.on('error', () => a.end());
   });
   return new Promise((resolve, reject) => {
     srv.once('error', reject);
