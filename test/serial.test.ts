@@ -85,3 +85,37 @@ test('board profiles: every shipped file is valid; a bad one gets a clear messag
     (e: Error) => e instanceof BoardError && /bad\.json/.test(e.message) && /modem\.driver/.test(e.message) && /link\.bitRate/.test(e.message) && /extra: unknown field/.test(e.message));
   assert.throws(() => loadBoard('/nonexistent/board.json'), BoardError);
 });
+
+test('server B on a serial line (airshake serve --serial): a handshake over a null-modem pty pair', async () => {
+  const { serveSerial, serialStream } = await import('../host/server/serve.js');
+  const { FramedTransport } = await import('../host/serial/framing.js');
+  const { realTimers } = await import('../host/transport/types.js');
+  const { SerialPort } = await import('serialport');
+  const now = Math.floor(Date.now() / 1000);
+  const dep = createDeployment({ now, handsets: 1 });
+  const server = dep.makeServer(() => Date.now(), { onApplicationData: (d) => d });
+  const pty = await createPtyPair();
+  const bPort = await serveSerial(server, pty.b, 115200, { mtu: 140 });
+  const aPort = new SerialPort({ path: pty.a, baudRate: 115200 });
+  try {
+    const handset = await Handset.load();
+    handset.provision(dep.handsets[0]!.privateKey, dep.ca.publicKey, dep.serverName);
+    const t = new FramedTransport(serialStream(aPort), { timers: realTimers, mtu: 140 });
+    const echo = await new Promise<string>((resolve, reject) => {
+      t.onError(reject);
+      t.onMessage((m) => {
+        try {
+          if (handset.state === 2) t.send(handset.finish(m, now, new TextEncoder().encode('over the null modem')));
+          else resolve(new TextDecoder().decode(handset.open(m)));
+        } catch (e) { reject(e); }
+      });
+      t.send(handset.start(now));
+    });
+    assert.equal(echo, 'over the null modem');
+    t.close();
+  } finally {
+    await new Promise<void>((r) => aPort.close(() => r()));
+    await new Promise<void>((r) => bPort.close(() => r()));
+    await pty.close(); server.close(); dep.close();
+  }
+});
