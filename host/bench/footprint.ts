@@ -1,0 +1,100 @@
+/**
+ * `npm run bench:footprint`: what the handset firmware costs a device. The release module's
+ * size by section, its static memory (data plus every buffer), proof that memory cannot grow,
+ * its imports, and the executed WebAssembly instructions of one complete client handshake, per
+ * step, counted by instrumenting the module (host/bench/wasm-count.ts, `end` not counted), next
+ * to libsodium's counts for the primitives both have (from the last `npm run bench:crypto`).
+ * Flags: --json.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildPath } from '../firmware.js';
+import { Handset } from '../handset.js';
+import { computeTrace, TRACE_INPUTS, TRACE_TIME } from '../trace/suite1.js';
+import { instrumentWasm, readCount, resetCount } from './wasm-count.js';
+import { memoryLimits, sectionSizes } from './wasm-sections.js';
+
+/** Issue 5's budgets for the suite-1 client. */
+export const BUDGETS = { wasmBytes: 24 * 1024, staticBytes: 6 * 1024, memoryPages: 1, handshakeInstructions: 4_000_000 };
+
+export interface Footprint {
+  module: string;
+  wasmBytes: number;
+  sections: { name: string; bytes: number }[];
+  staticBytes: number;
+  memoryPages: number;
+  memoryMaximumPages: number | null;
+  imports: string[];
+  handshakeInstructions: number;
+  steps: { step: string; instructions: number }[];
+  primitives: { op: string; firmware: number; libsodium: number; ratio: number }[];
+  budgets: typeof BUDGETS;
+}
+
+export async function measureFootprint(): Promise<Footprint> {
+  const file = buildPath('handset.wasm');
+  const wasm = new Uint8Array(readFileSync(file));
+  const mod = new WebAssembly.Module(wasm);
+  const limits = memoryLimits(wasm);
+  // One complete client handshake on the trace vectors, instrumented.
+  const trace = computeTrace();
+  const h = await Handset.load({ wasm: instrumentWasm(wasm, { countEnd: false }), random: (b) => b.set(TRACE_INPUTS.randomA.subarray(0, b.length)) });
+  const count = (f: () => unknown) => { resetCount(h.instance); f(); return Number(readCount(h.instance)); };
+  const provision = count(() => h.provision(TRACE_INPUTS.handsetKey, Buffer.from(trace.certificates.caPublicKey, 'hex'), TRACE_INPUTS.serverName));
+  const m1 = count(() => h.start(TRACE_TIME));
+  const m3 = count(() => h.finish(Buffer.from(trace.messages.m2, 'hex'), TRACE_TIME, TRACE_INPUTS.appData));
+  const rec = count(() => h.seal(TRACE_INPUTS.appData));
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const root = path.resolve(here, path.basename(path.dirname(path.dirname(here))) === 'dist' ? '../../..' : '../..');
+  const cryptoJson = path.join(root, 'docs/bench/crypto.json');
+  const primitives: Footprint['primitives'] = [];
+  if (existsSync(cryptoJson)) {
+    const c = JSON.parse(readFileSync(cryptoJson, 'utf8')) as { deterministic: { firmwareInstructions: Record<string, number>; libsodiumInstructions: Record<string, number> } };
+    for (const [op, fw] of Object.entries(c.deterministic.firmwareInstructions)) {
+      const ls = c.deterministic.libsodiumInstructions[op]!;
+      primitives.push({ op, firmware: fw, libsodium: ls, ratio: fw / ls });
+    }
+  }
+  return {
+    module: 'build/handset.wasm (release)',
+    wasmBytes: statSync(file).size,
+    sections: sectionSizes(wasm),
+    staticBytes: h.exports.heapBase() >>> 0,
+    memoryPages: limits?.initial ?? 0,
+    memoryMaximumPages: limits?.maximum ?? null,
+    imports: WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name} (${i.kind})`),
+    handshakeInstructions: m1 + m3,
+    steps: [
+      { step: 'provisioning (once per device: pk_A = X25519(sk_A, 9), ID_A)', instructions: provision },
+      { step: 'message 1 (start)', instructions: m1 },
+      { step: 'message 2 processed, message 3 built (finish: X.509 parse, Ed25519 verify, X25519, HKDF, MACs, first record)', instructions: m3 },
+      { step: 'a later application record of 12 bytes (seal)', instructions: rec },
+    ],
+    primitives,
+    budgets: BUDGETS,
+  };
+}
+
+async function main(): Promise<void> {
+  const f = await measureFootprint();
+  if (process.argv.includes('--json')) { console.log(JSON.stringify(f, null, 2)); return; }
+  const n = (x: number) => x.toLocaleString('en-US');
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  console.log(`bench:footprint  ${f.module}\n`);
+  console.log(`  module size          ${n(f.wasmBytes)} bytes   (budget ${n(f.budgets.wasmBytes)})  ${verdict(f.wasmBytes <= f.budgets.wasmBytes)}`);
+  for (const s of f.sections) console.log(`    ${s.name.padEnd(28)} ${n(s.bytes).padStart(8)}`);
+  console.log(`  static memory        ${n(f.staticBytes)} bytes   (budget ${n(f.budgets.staticBytes)})  ${verdict(f.staticBytes <= f.budgets.staticBytes)}`);
+  console.log(`  memory               ${f.memoryPages} page(s) of 64 KiB, maximum ${f.memoryMaximumPages} (cannot grow: ${f.memoryMaximumPages === f.memoryPages})  ${verdict(f.memoryPages === 1 && f.memoryMaximumPages === 1)}`);
+  console.log(`  imports              ${f.imports.join(', ')}`);
+  console.log(`  client handshake     ${n(f.handshakeInstructions)} executed wasm instructions (budget ${n(f.budgets.handshakeInstructions)})  ${verdict(f.handshakeInstructions <= f.budgets.handshakeInstructions)}`);
+  for (const s of f.steps) console.log(`    ${s.step.padEnd(100)} ${n(s.instructions).padStart(10)}`);
+  if (f.primitives.length) {
+    console.log('\n  primitives vs libsodium (executed wasm instructions, from docs/bench/crypto.json)');
+    for (const p of f.primitives) console.log(`    ${p.op.padEnd(30)} ${n(p.firmware).padStart(10)} ${n(p.libsodium).padStart(10)}   ${p.ratio.toFixed(2)} ×`);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  main().catch((e) => { console.error(e); process.exit(1); });
+}
