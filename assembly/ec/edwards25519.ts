@@ -14,10 +14,30 @@ import {
   feSq, feSub, feToBytes, feZero,
 } from "./field25519";
 import { ED_D, ED_D2, ED_SQRTM1 } from "./edwards25519_base_gen";
-import {
-  geDblP2, geDblP3, geP1P1AddCached, geP1P1AddPrecomp, geP1P1ToP2, geP3AddCached, geP3AddPrecomp,
-} from "./edwards25519_gen";
-export { geDblP2, geDblP3, geP1P1ToP2 } from "./edwards25519_gen";
+import * as fused from "./edwards25519_gen";
+import * as compact from "./edwards25519_compact";
+
+// Fused straight-line formulas for speed (the crypto core), calls into the field code for size
+// (the handset firmware, built with shrinkLevel > 0). ASC_SHRINK_LEVEL is a compile-time
+// constant: the branch not taken, and the functions only it calls, vanish from the module.
+// @ts-ignore: decorator
+@inline const SMALL: bool = ASC_SHRINK_LEVEL > 0;
+
+export function geDblP2(r: usize, p: usize): void { if (SMALL) compact.geDblP2(r, p); else fused.geDblP2(r, p); }
+export function geDblP3(r: usize, p: usize): void { if (SMALL) compact.geDblP3(r, p); else fused.geDblP3(r, p); }
+export function geP1P1ToP2(r: usize, p: usize): void { if (SMALL) compact.geP1P1ToP2(r, p); else fused.geP1P1ToP2(r, p); }
+function geP3AddCached(r: usize, t: usize, qa: usize, qb: usize, qz: usize, qt: usize, rz: usize, rt: usize): void {
+  if (SMALL) compact.geP3AddCached(r, t, qa, qb, qz, qt, rz, rt); else fused.geP3AddCached(r, t, qa, qb, qz, qt, rz, rt);
+}
+function geP1P1AddCached(r: usize, t: usize, qa: usize, qb: usize, qz: usize, qt: usize, rz: usize, rt: usize): void {
+  if (SMALL) compact.geP1P1AddCached(r, t, qa, qb, qz, qt, rz, rt); else fused.geP1P1AddCached(r, t, qa, qb, qz, qt, rz, rt);
+}
+function geP3AddPrecomp(r: usize, t: usize, qa: usize, qb: usize, qt: usize, rz: usize, rt: usize): void {
+  if (SMALL) compact.geP3AddPrecomp(r, t, qa, qb, qt, rz, rt); else fused.geP3AddPrecomp(r, t, qa, qb, qt, rz, rt);
+}
+function geP1P1AddPrecomp(r: usize, t: usize, qa: usize, qb: usize, qt: usize, rz: usize, rt: usize): void {
+  if (SMALL) compact.geP1P1AddPrecomp(r, t, qa, qb, qt, rz, rt); else fused.geP1P1AddPrecomp(r, t, qa, qb, qt, rz, rt);
+}
 
 // @ts-ignore: decorator
 @inline export const GE_P2_SIZE: usize = 3 * FE_SIZE;
