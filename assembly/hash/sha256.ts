@@ -35,8 +35,17 @@ const K: usize = memory.data<u32>([
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 
-/** Message schedule W[0..63]; one shared scratch, wiped by final (it holds data-derived words). */
-const W: usize = memory.data(64 * 4);
+/**
+ * The message schedule as a 16-word window (W[t] lives at t mod 16), rewritten in place before
+ * each group of 16 rounds; one shared scratch, wiped by final (it holds data-derived words).
+ */
+// Size-optimised builds (the handset) keep the 16-word window; the crypto core keeps all 64 words
+// and precomputes them, which is faster.
+// @ts-ignore: decorator
+@inline const SMALL: bool = ASC_SHRINK_LEVEL > 0;
+// @ts-ignore: decorator
+@inline const W_BYTES: i32 = SMALL ? 16 * 4 : 64 * 4;
+const W: usize = memory.data(W_BYTES);
 
 // @ts-ignore: decorator
 @inline function bs1(e: u32): u32 { return rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25); }
@@ -54,16 +63,29 @@ const W: usize = memory.data(64 * 4);
 /** One compression of the 64-byte block at p into the state at h (FIPS 180-4 §6.2.2). */
 function compress(h: usize, p: usize): void {
   for (let i: usize = 0; i < 64; i += 4) store<u32>(W + i, bswap<u32>(load<u32>(p + i)));
-  // W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], with q pointing at W[t-16].
-  for (let q = W; q < W + 192; q += 4) {
-    store<u32>(q, ss1(load<u32>(q, 56)) + load<u32>(q, 36) + ss0(load<u32>(q, 4)) + load<u32>(q), 64);
+  if (!SMALL) {
+    // W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], with q pointing at W[t-16].
+    for (let q = W; q < W + 192; q += 4) {
+      store<u32>(q, ss1(load<u32>(q, 56)) + load<u32>(q, 36) + ss0(load<u32>(q, 4)) + load<u32>(q), 64);
+    }
   }
   let a = load<u32>(h, 0), b = load<u32>(h, 4), c = load<u32>(h, 8), d = load<u32>(h, 12);
   let e = load<u32>(h, 16), f = load<u32>(h, 20), g = load<u32>(h, 24), hh = load<u32>(h, 28);
   let t: u32;
   // Eight rounds per iteration; the variables rotate by renaming, so no moves are needed.
   for (let i: usize = 0; i < 256; i += 32) {
-    let k = K + i, w = W + i;
+    // Entering rounds 16, 32, 48: W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16] for the
+    // next 16 t, in place. Going up j = 0..15, W[t-2] and W[t-7] are already the new words when
+    // j >= 2 (j >= 7) and still the previous group's otherwise, exactly as needed; W[t-15] is the
+    // previous group's word j + 1 (the new word 0 when j = 15) and W[t-16] the old word j.
+    if (SMALL && i != 0 && (i & 63) == 0) {
+      for (let j: usize = 0; j < 16; j++) {
+        let q = W + (j << 2);
+        store<u32>(q, ss1(load<u32>(W + (((j + 14) & 15) << 2))) + load<u32>(W + (((j + 9) & 15) << 2)) +
+          ss0(load<u32>(W + (((j + 1) & 15) << 2))) + load<u32>(q));
+      }
+    }
+    let k = K + i, w = W + (SMALL ? (i & 63) : i);
     t = hh + bs1(e) + ch(e, f, g) + load<u32>(k, 0) + load<u32>(w, 0);   d += t; hh = t + bs0(a) + maj(a, b, c);
     t = g + bs1(d) + ch(d, e, f) + load<u32>(k, 4) + load<u32>(w, 4);    c += t; g = t + bs0(hh) + maj(hh, a, b);
     t = f + bs1(c) + ch(c, d, e) + load<u32>(k, 8) + load<u32>(w, 8);    b += t; f = t + bs0(g) + maj(g, hh, a);
@@ -111,7 +133,7 @@ export function sha256Update(ctx: usize, p: usize, n: usize): void {
  * Wipes the shared message schedule, which holds the last block compressed. Callers that
  * compress key material without a final (HMAC keying) call it.
  */
-export function sha256WipeScratch(): void { wipe(W, 64 * 4); }
+export function sha256WipeScratch(): void { wipe(W, W_BYTES); }
 
 /** Writes the 32-byte digest to out and wipes the context and the schedule. */
 export function sha256Final(ctx: usize, out: usize): void {
@@ -126,5 +148,5 @@ export function sha256Final(ctx: usize, out: usize): void {
   compress(ctx, buf);
   for (let i: usize = 0; i < 32; i += 4) store<u32>(out + i, bswap<u32>(load<u32>(ctx + i)));
   wipe(ctx, SHA256_CTX_SIZE);
-  wipe(W, 64 * 4);
+  wipe(W, W_BYTES);
 }

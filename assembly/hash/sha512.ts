@@ -47,8 +47,12 @@ const K: usize = memory.data<u64>([
   0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817,
 ]);
 
-/** Message schedule W[0..79]; shared scratch, wiped by final. */
-const W: usize = memory.data(80 * 8);
+/** The message schedule as a 16-word window rewritten before each group of 16 rounds (see sha256.ts); wiped by final. */
+// @ts-ignore: decorator
+@inline const SMALL: bool = ASC_SHRINK_LEVEL > 0;
+// @ts-ignore: decorator
+@inline const W_BYTES: i32 = SMALL ? 16 * 8 : 80 * 8;
+const W: usize = memory.data(W_BYTES);
 
 // @ts-ignore: decorator
 @inline function bs1(e: u64): u64 { return rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41); }
@@ -66,14 +70,23 @@ const W: usize = memory.data(80 * 8);
 /** One compression of the 128-byte block at p into the state at h (FIPS 180-4 §6.4.2). */
 function compress(h: usize, p: usize): void {
   for (let i: usize = 0; i < 128; i += 8) store<u64>(W + i, bswap<u64>(load<u64>(p + i)));
-  for (let q = W; q < W + 512; q += 8) {
-    store<u64>(q, ss1(load<u64>(q, 112)) + load<u64>(q, 72) + ss0(load<u64>(q, 8)) + load<u64>(q), 128);
+  if (!SMALL) {
+    for (let q = W; q < W + 512; q += 8) {
+      store<u64>(q, ss1(load<u64>(q, 112)) + load<u64>(q, 72) + ss0(load<u64>(q, 8)) + load<u64>(q), 128);
+    }
   }
   let a = load<u64>(h, 0), b = load<u64>(h, 8), c = load<u64>(h, 16), d = load<u64>(h, 24);
   let e = load<u64>(h, 32), f = load<u64>(h, 40), g = load<u64>(h, 48), hh = load<u64>(h, 56);
   let t: u64;
   for (let i: usize = 0; i < 640; i += 64) {
-    let k = K + i, w = W + i;
+    if (SMALL && i != 0 && (i & 127) == 0) { // rounds 16, 32, 48, 64: the next 16 schedule words, in place
+      for (let j: usize = 0; j < 16; j++) {
+        let q = W + (j << 3);
+        store<u64>(q, ss1(load<u64>(W + (((j + 14) & 15) << 3))) + load<u64>(W + (((j + 9) & 15) << 3)) +
+          ss0(load<u64>(W + (((j + 1) & 15) << 3))) + load<u64>(q));
+      }
+    }
+    let k = K + i, w = W + (SMALL ? (i & 127) : i);
     t = hh + bs1(e) + ch(e, f, g) + load<u64>(k, 0) + load<u64>(w, 0);   d += t; hh = t + bs0(a) + maj(a, b, c);
     t = g + bs1(d) + ch(d, e, f) + load<u64>(k, 8) + load<u64>(w, 8);    c += t; g = t + bs0(hh) + maj(hh, a, b);
     t = f + bs1(c) + ch(c, d, e) + load<u64>(k, 16) + load<u64>(w, 16);  b += t; f = t + bs0(g) + maj(g, hh, a);
@@ -132,5 +145,5 @@ export function sha512Final(ctx: usize, out: usize): void {
   compress(ctx, buf);
   for (let i: usize = 0; i < 64; i += 8) store<u64>(out + i, bswap<u64>(load<u64>(ctx + i)));
   wipe(ctx, SHA512_CTX_SIZE);
-  wipe(W, 80 * 8);
+  wipe(W, W_BYTES);
 }
