@@ -19,16 +19,22 @@ import {
   GE_CACHED_SIZE, GE_P1P1_SIZE, GE_P2_SIZE, GE_P3_SIZE, GE_PRECOMP_SIZE, geAddCachedVartime, geAddPrecompVartime,
   geDblP2, geDblP3, geFromBytesVartime, geP1P1ToP2, geP1P1ToP3, geP2Zero, geP3Neg, geP3ToCached, geToBytes,
 } from "../ec/edwards25519";
-import { ED_BI } from "../ec/edwards25519_base_gen";
+import { ED_BI_HI, ED_BI_LO } from "../ec/edwards25519_base_gen";
 import { scIsCanonicalVartime, scReduce64Vartime } from "../ec/scalar25519";
 
 // @ts-ignore: decorator
 @inline export const ED25519_PUBLIC_KEY: usize = 32;
 // @ts-ignore: decorator
 @inline export const ED25519_SIGNATURE: usize = 64;
-/** Odd multiples 1..15 of a point: ref10's window of 5 bits, signed digits in [-15, 15]. */
+/**
+ * Odd multiples 1..15 of a point (ref10's window: signed digits in [-15, 15], 8 table entries)
+ * in the crypto core; 1..7 (digits in [-7, 7], 4 entries, half the tables' memory for a few more
+ * additions) in size-optimised builds (the handset, whose static memory budget is 6 KiB).
+ */
 // @ts-ignore: decorator
-@inline const WINDOW_ENTRIES: usize = 8;
+@inline const WINDOW_ENTRIES: usize = ASC_SHRINK_LEVEL > 0 ? 4 : 8;
+// @ts-ignore: decorator
+@inline const MAX_DIGIT: i32 = 2 * <i32>WINDOW_ENTRIES - 1;
 // @ts-ignore: decorator
 @inline const SCALAR_BITS: usize = 256;
 
@@ -53,8 +59,8 @@ const ASLIDE: usize = memory.data(<i32>(SCALAR_BITS));
 const BSLIDE: usize = memory.data(<i32>(SCALAR_BITS));
 
 /**
- * r[i] = signed digits of the 256-bit scalar a with every nonzero digit odd and |digit| <= 15,
- * and nonzero digits at least 5 positions apart (ref10 slide()).
+ * r[i] = signed digits of the 256-bit scalar a with every nonzero digit odd and
+ * |digit| <= MAX_DIGIT (ref10 slide(), generalised to the window).
  */
 function slideVartime(r: usize, a: usize): void {
   for (let i: usize = 0; i < SCALAR_BITS; i++) store<i8>(r + i, <i8>((load<u8>(a + (i >> 3)) >> <u8>(i & 7)) & 1));
@@ -65,11 +71,11 @@ function slideVartime(r: usize, a: usize): void {
       let rb = <i32>load<i8>(r + i + b);
       if (rb == 0) continue;
       let shifted = rb << <i32>b;
-      if (ri + shifted <= 15) {
+      if (ri + shifted <= MAX_DIGIT) {
         ri += shifted;
         store<i8>(r + i, <i8>ri);
         store<i8>(r + i + b, 0);
-      } else if (ri - shifted >= -15) {
+      } else if (ri - shifted >= -MAX_DIGIT) {
         ri -= shifted;
         store<i8>(r + i, <i8>ri);
         for (let k = i + b; k < SCALAR_BITS; k++) {
@@ -107,7 +113,9 @@ function doubleScalarMultVartime(a: usize, b: usize): void {
       inP3 = false;
     }
     if (db != 0) {
-      geAddPrecompVartime(PT, inP3 ? PU : PT, inP3, ED_BI + <usize>((db < 0 ? -db : db) >> 1) * GE_PRECOMP_SIZE, db < 0);
+      let bi = <usize>((db < 0 ? -db : db) >> 1);
+      let q = bi < 4 ? ED_BI_LO + bi * GE_PRECOMP_SIZE : ED_BI_HI + (bi - 4) * GE_PRECOMP_SIZE;
+      geAddPrecompVartime(PT, inP3 ? PU : PT, inP3, q, db < 0);
     }
     geP1P1ToP2(PR, PT);
   }
