@@ -36,7 +36,7 @@ test('small build: Wycheproof X25519 (all 518) and Ed25519 (all 151)', async () 
   assert.equal(n, 151);
 });
 
-test('small build: 300 random X25519, Ed25519, SHA-256/512 and HMAC cases agree with node:crypto', async () => {
+test('small build: 300 random X25519, Ed25519, SHA-256/512, HMAC and HKDF cases agree with node:crypto', async () => {
   const fw = await small();
   for (let i = 0; i < 300; i++) {
     const sk = crypto.randomBytes(32), u = crypto.randomBytes(32);
@@ -56,5 +56,8 @@ test('small build: 300 random X25519, Ed25519, SHA-256/512 and HMAC cases agree 
     assert.equal(Buffer.from(fw.sha256(msg)).toString('hex'), crypto.createHash('sha256').update(msg).digest('hex'));
     assert.equal(Buffer.from(fw.sha512(msg)).toString('hex'), crypto.createHash('sha512').update(msg).digest('hex'));
     assert.equal(Buffer.from(fw.hmacSha256(sk, msg)).toString('hex'), crypto.createHmac('sha256', sk).update(msg).digest('hex'));
+    const len = 1 + ((i * 37) % 300);
+    assert.equal(Buffer.from(fw.hkdfSha256(sk, u, msg.subarray(0, i % 50), len)).toString('hex'),
+      Buffer.from(crypto.hkdfSync('sha256', sk, u, msg.subarray(0, i % 50), len)).toString('hex'));
   }
 });

@@ -8,8 +8,13 @@ import { HMAC_SHA256_CTX_SIZE, HMAC_SHA256_OUT, hmacSha256Final, hmacSha256Init,
 // @ts-ignore: decorator
 @inline export const HKDF_SHA256_MAX_OUT: usize = 255 * HMAC_SHA256_OUT;
 
-/** The PRK-keyed context (kept to restart each block), a working copy, and T(i). */
-const KEYED: usize = memory.data(<i32>(HMAC_SHA256_CTX_SIZE));
+/**
+ * The PRK-keyed context (kept to restart each block; size-optimised builds re-key instead and
+ * need no copy), a working context, and T(i).
+ */
+// @ts-ignore: decorator
+@inline const SMALL: bool = ASC_SHRINK_LEVEL > 0;
+const KEYED: usize = memory.data(SMALL ? 8 : <i32>(HMAC_SHA256_CTX_SIZE));
 const WORK: usize = memory.data(<i32>(HMAC_SHA256_CTX_SIZE));
 const T: usize = memory.data(<i32>(HMAC_SHA256_OUT));
 const COUNTER: usize = memory.data(1);
@@ -31,11 +36,12 @@ export function hkdfSha256Extract(prk: usize, salt: usize, saltLen: usize, ikm: 
 export function hkdfSha256Expand(out: usize, outLen: usize, prk: usize, prkLen: usize, info: usize, infoLen: usize): i32 {
   if (outLen > HKDF_SHA256_MAX_OUT) return ERR_CRYPTO_LENGTH;
   if (outLen == 0) return OK;
-  hmacSha256Init(KEYED, prk, prkLen);
+  if (!SMALL) hmacSha256Init(KEYED, prk, prkLen);
   let done: usize = 0;
   let i: u32 = 1;
   while (done < outLen) {
-    memory.copy(WORK, KEYED, HMAC_SHA256_CTX_SIZE);
+    if (SMALL) hmacSha256Init(WORK, prk, prkLen);
+    else memory.copy(WORK, KEYED, HMAC_SHA256_CTX_SIZE);
     if (i > 1) hmacSha256Update(WORK, T, HMAC_SHA256_OUT);
     hmacSha256Update(WORK, info, infoLen);
     store<u8>(COUNTER, <u8>i);
@@ -46,7 +52,7 @@ export function hkdfSha256Expand(out: usize, outLen: usize, prk: usize, prkLen: 
     done += take;
     i++;
   }
-  wipe(KEYED, HMAC_SHA256_CTX_SIZE);
+  if (!SMALL) wipe(KEYED, HMAC_SHA256_CTX_SIZE);
   wipe(T, HMAC_SHA256_OUT);
   return OK;
 }

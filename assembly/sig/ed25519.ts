@@ -19,7 +19,7 @@ import {
   GE_CACHED_SIZE, GE_P1P1_SIZE, GE_P2_SIZE, GE_P3_SIZE, GE_PRECOMP_SIZE, geAddCachedVartime, geAddPrecompVartime,
   geDblP2, geDblP3, geFromBytesVartime, geP1P1ToP2, geP1P1ToP3, geP2Zero, geP3Neg, geP3ToCached, geToBytes,
 } from "../ec/edwards25519";
-import { ED_BI_HI, ED_BI_LO } from "../ec/edwards25519_base_gen";
+import { ED_BI_A, ED_BI_B, ED_BI_C } from "../ec/edwards25519_base_gen";
 import { scIsCanonicalVartime, scReduce64Vartime } from "../ec/scalar25519";
 
 // @ts-ignore: decorator
@@ -28,11 +28,12 @@ import { scIsCanonicalVartime, scReduce64Vartime } from "../ec/scalar25519";
 @inline export const ED25519_SIGNATURE: usize = 64;
 /**
  * Odd multiples 1..15 of a point (ref10's window: signed digits in [-15, 15], 8 table entries)
- * in the crypto core; 1..7 (digits in [-7, 7], 4 entries, half the tables' memory for a few more
- * additions) in size-optimised builds (the handset, whose static memory budget is 6 KiB).
+ * in the crypto core; 1 and 3 (digits in [-3, 3], 2 entries: a quarter of the tables' memory
+ * for about 40 more additions) in size-optimised builds (the handset: its static memory budget
+ * is 6 KiB).
  */
 // @ts-ignore: decorator
-@inline const WINDOW_ENTRIES: usize = ASC_SHRINK_LEVEL > 0 ? 4 : 8;
+@inline const WINDOW_ENTRIES: usize = ASC_SHRINK_LEVEL > 0 ? 2 : 8;
 // @ts-ignore: decorator
 @inline const MAX_DIGIT: i32 = 2 * <i32>WINDOW_ENTRIES - 1;
 // @ts-ignore: decorator
@@ -114,7 +115,7 @@ function doubleScalarMultVartime(a: usize, b: usize): void {
     }
     if (db != 0) {
       let bi = <usize>((db < 0 ? -db : db) >> 1);
-      let q = bi < 4 ? ED_BI_LO + bi * GE_PRECOMP_SIZE : ED_BI_HI + (bi - 4) * GE_PRECOMP_SIZE;
+      let q = bi < 2 ? ED_BI_A + bi * GE_PRECOMP_SIZE : bi < 4 ? ED_BI_B + (bi - 2) * GE_PRECOMP_SIZE : ED_BI_C + (bi - 4) * GE_PRECOMP_SIZE;
       geAddPrecompVartime(PT, inP3 ? PU : PT, inP3, q, db < 0);
     }
     geP1P1ToP2(PR, PT);

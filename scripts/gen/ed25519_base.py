@@ -65,17 +65,16 @@ print(f"export const ED_D2: usize = memory.data<i32>([{fe(2 * d)}]);")
 print(f"/** sqrt(-1) = 2^((p-1)/4). */")
 print(f"export const ED_SQRTM1: usize = memory.data<i32>([{fe(sqrtm1)}]);")
 print()
-print("/** BI[0..3] (B, 3B, 5B, 7B): 4 entries x 3 coordinates x 10 limbs. */")
-print("export const ED_BI_LO: usize = memory.data<i32>([")
-for (a, b, c) in entries[:4]:
-    print(f"  {fe(a)},")
-    print(f"  {fe(b)},")
-    print(f"  {fe(c)},")
-print("]);")
-print("/** BI[4..7] (9B .. 15B): only builds with the wider window reference (and so contain) them. */")
-print("export const ED_BI_HI: usize = memory.data<i32>([")
-for (a, b, c) in entries[4:]:
-    print(f"  {fe(a)},")
-    print(f"  {fe(b)},")
-    print(f"  {fe(c)},")
-print("]);")
+def table(name, doc, part):
+    print(f"/** {doc} */")
+    print(f"export const {name}: usize = memory.data<i32>([")
+    for (a, b, c) in part:
+        print(f"  {fe(a)},")
+        print(f"  {fe(b)},")
+        print(f"  {fe(c)},")
+    print("]);")
+
+# Three parts, so that a build with a narrower window references (and so contains) fewer bytes.
+table("ED_BI_A", "BI[0..1] (B, 3B): 2 entries x 3 coordinates x 10 limbs.", entries[:2])
+table("ED_BI_B", "BI[2..3] (5B, 7B).", entries[2:4])
+table("ED_BI_C", "BI[4..7] (9B .. 15B).", entries[4:])
