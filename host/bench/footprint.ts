@@ -9,7 +9,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildPath } from '../firmware.js';
+import { buildPath, loadFirmware } from '../firmware.js';
+import { children, read, whole } from '../pki/der.js';
 import { Handset } from '../handset.js';
 import { computeTrace, TRACE_INPUTS, TRACE_TIME } from '../trace/suite1.js';
 import { instrumentWasm, readCount, resetCount } from './wasm-count.js';
@@ -28,7 +29,10 @@ export interface Footprint {
   imports: string[];
   handshakeInstructions: number;
   steps: { step: string; instructions: number }[];
+  /** Crypto core (speed build, fused formulas) vs libsodium. */
   primitives: { op: string; firmware: number; libsodium: number; ratio: number }[];
+  /** The same primitives built the handset's way (build/crypto.small.wasm: compact code paths). */
+  smallBuildPrimitives: { op: string; instructions: number; libsodium: number | null }[];
   budgets: typeof BUDGETS;
 }
 
@@ -56,6 +60,21 @@ export async function measureFootprint(): Promise<Footprint> {
       primitives.push({ op, firmware: fw, libsodium: ls, ratio: fw / ls });
     }
   }
+  const small = await loadFirmware({ wasm: instrumentWasm(readFileSync(buildPath('crypto.small.wasm')), { countEnd: false }) });
+  const sc = (f: () => unknown) => { f(); resetCount(small.instance); f(); return Number(readCount(small.instance)); };
+  const tv = trace.certificates;
+  const caPk = Buffer.from(tv.caPublicKey, 'hex');
+  const srvDer = Buffer.from(tv.server, 'hex');
+  // the CA's signature over C_B's TBS: what the handset verifies
+  const cert = read(srvDer);
+  const tbs = whole(children(cert)[0]!);
+  const sig = srvDer.subarray(srvDer.length - 64);
+  const lib = new Map(primitives.map((p) => [p.op, p.libsodium]));
+  const smallBuildPrimitives = [
+    { op: 'X25519', instructions: sc(() => small.x25519(TRACE_INPUTS.handsetKey, Buffer.from(trace.derived.serverPublicKey, 'hex'))), libsodium: lib.get('X25519') ?? null },
+    { op: 'Ed25519 verify (C_B, ' + tbs.length + ' B)', instructions: sc(() => { if (!small.ed25519Verify(caPk, tbs, sig)) throw new Error('trace C_B signature does not verify'); }), libsodium: null },
+    { op: 'SHA-256 1 KiB', instructions: sc(() => small.sha256(new Uint8Array(1024))), libsodium: lib.get('SHA-256 1 KiB') ?? null },
+  ];
   return {
     module: 'build/handset.wasm (release)',
     wasmBytes: statSync(file).size,
@@ -72,6 +91,7 @@ export async function measureFootprint(): Promise<Footprint> {
       { step: 'a later application record of 12 bytes (seal)', instructions: rec },
     ],
     primitives,
+    smallBuildPrimitives,
     budgets: BUDGETS,
   };
 }
@@ -89,8 +109,10 @@ async function main(): Promise<void> {
   console.log(`  imports              ${f.imports.join(', ')}`);
   console.log(`  client handshake     ${n(f.handshakeInstructions)} executed wasm instructions (budget ${n(f.budgets.handshakeInstructions)})  ${verdict(f.handshakeInstructions <= f.budgets.handshakeInstructions)}`);
   for (const s of f.steps) console.log(`    ${s.step.padEnd(100)} ${n(s.instructions).padStart(10)}`);
+  console.log('\n  the handset\'s code paths (build/crypto.small.wasm), executed wasm instructions');
+  for (const p of f.smallBuildPrimitives) console.log(`    ${p.op.padEnd(30)} ${n(p.instructions).padStart(10)} ${p.libsodium === null ? '' : `${n(p.libsodium).padStart(10)}   ${(p.instructions / p.libsodium).toFixed(2)} × libsodium`}`);
   if (f.primitives.length) {
-    console.log('\n  primitives vs libsodium (executed wasm instructions, from docs/bench/crypto.json)');
+    console.log('\n  the crypto core\'s fused code paths vs libsodium (executed wasm instructions, from docs/bench/crypto.json)');
     for (const p of f.primitives) console.log(`    ${p.op.padEnd(30)} ${n(p.firmware).padStart(10)} ${n(p.libsodium).padStart(10)}   ${p.ratio.toFixed(2)} ×`);
   }
 }
