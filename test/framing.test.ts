@@ -7,6 +7,7 @@ import { clockTimers } from '../host/transport/timers.js';
 import type { ByteStream } from '../host/transport/types.js';
 import { crc16 } from '../host/serial/crc16.js';
 import { cobsDecode, cobsEncode, cobsMaxEncodedLength } from '../host/serial/cobs.js';
+import { mulberry32 } from '../host/util/prng.js';
 import {
   FRAME_ACK,
   FRAME_DATA,
@@ -17,16 +18,6 @@ import {
 
 // ---------------------------------------------------------------- helpers
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(rand: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n);

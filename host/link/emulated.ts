@@ -5,6 +5,7 @@
 // retransmission here). Delivered bytes may have bits flipped at `bitErrorRate` per bit.
 import type { VirtualClock } from './clock.js';
 import type { LinkProfile } from './profiles.js';
+import { mulberry32 } from '../util/prng.js';
 
 export type Side = 'A' | 'B';
 
@@ -58,17 +59,6 @@ export interface LinkEndpoint {
   stats(): EndpointStats;
 }
 
-/** mulberry32: small, fast, seedable 32-bit PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Derive an independent stream seed (splitmix-style mixing of seed and stream index). */
 function streamSeed(seed: number, stream: number): number {

@@ -7,6 +7,7 @@
  */
 import net from 'node:net';
 import { SerialPort } from 'serialport';
+import { mulberry32 } from '../util/prng.js';
 
 export type Dialect = 'hayes-csd' | 'sim800' | 'bg96';
 
@@ -34,15 +35,6 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One direction of the radio: serialises at the bit rate, delivers after the latency, impairs. */
 class RadioChannel {
@@ -91,7 +83,7 @@ export class ModemEmulator {
   async start(): Promise<void> {
     this.serial = new SerialPort({ path: this.o.path, baudRate: 115200, autoOpen: false });
     await new Promise<void>((res, rej) => this.serial.open((e) => (e ? rej(e) : res())));
-    const rnd = prng(this.o.seed ?? 1);
+    const rnd = mulberry32(this.o.seed ?? 1);
     this.up = new RadioChannel(this.o, rnd, (b) => this.socket?.write(b));
     this.down = new RadioChannel(this.o, rnd, (b) => { if (this.mode === 'data') this.serial.write(b); });
     this.serial.on('data', (d: Buffer) => this.onSerial(d));

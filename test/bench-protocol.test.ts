@@ -1,0 +1,68 @@
+// Protocol comparison bench (host/bench/protocol.ts) on the gsm link: airshake against recorded
+// TLS 1.3/1.2 mutual-auth exchanges and the EDHOC reference rows.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { AIRSHAKE_PROTOCOL, checkSvg, renderSvg, renderTable, runProtocolBench, type ProtocolBenchResult, type ProtocolRow } from '../host/bench/protocol.js';
+
+let result: ProtocolBenchResult | undefined;
+const rows = (): ProtocolRow[] => { assert.ok(result, 'bench did not run'); return result.rows; };
+const row = (protocol: string) => { const r = rows().find((x) => x.protocol === protocol); assert.ok(r, `no row ${protocol}`); return r; };
+const TLS13 = ['TLS 1.3 mutual auth (P-256)', 'TLS 1.3 mutual auth (Ed25519)'];
+const TLS12 = ['TLS 1.2 mutual auth (P-256)', 'TLS 1.2 mutual auth (Ed25519)'];
+
+test('run the protocol bench on gsm', { timeout: 60_000 }, async () => {
+  result = await runProtocolBench({ links: ['gsm'], throughput: false });
+  assert.equal(result.throughput, undefined);
+  assert.ok(rows().every((r) => r.link === 'gsm'));
+  assert.equal(rows().length, 7);
+});
+
+test('airshake: 3 flights, at most 400 bytes and 1250 ms before the first application data', () => {
+  const a = row(AIRSHAKE_PROTOCOL);
+  assert.equal(a.flights, 3);
+  assert.ok(a.bytesBeforeFirstAppByte <= 400, `${a.bytesBeforeFirstAppByte} bytes`);
+  assert.ok(a.timeToFirstAppDataMs <= 1250, `${a.timeToFirstAppDataMs} ms`);
+  assert.equal(a.bytesAtoB + a.bytesBtoA > a.bytesBeforeFirstAppByte, true, 'message 3 carries the application record');
+  assert.equal(a.reference, undefined);
+});
+
+test('TLS 1.3 needs more bytes and more time than airshake (as sent and leaf-only)', () => {
+  const a = row(AIRSHAKE_PROTOCOL);
+  for (const p of TLS13) {
+    const t = row(p);
+    assert.ok(t.bytesBeforeFirstAppByte > a.bytesBeforeFirstAppByte, `${p}: ${t.bytesBeforeFirstAppByte} bytes`);
+    assert.ok(t.timeToFirstAppDataMs > a.timeToFirstAppDataMs, `${p}: ${t.timeToFirstAppDataMs} ms`);
+    assert.ok(t.leafOnly, `${p}: leafOnly`);
+    assert.ok(t.leafOnly.bytesBeforeFirstAppByte < t.bytesBeforeFirstAppByte);
+    assert.ok(t.leafOnly.bytesBeforeFirstAppByte > a.bytesBeforeFirstAppByte);
+    assert.ok(t.leafOnly.timeToFirstAppDataMs > a.timeToFirstAppDataMs);
+    assert.match(t.notes ?? '', /session tickets off/);
+  }
+});
+
+test('TLS 1.2 takes more flights than TLS 1.3', () => {
+  const most13 = Math.max(...TLS13.map((p) => row(p).flights));
+  for (const p of TLS12) assert.ok(row(p).flights > most13, `${p}: ${row(p).flights} flights vs ${most13}`);
+});
+
+test('EDHOC rows are marked reference, with their sources and sizes', () => {
+  const e = rows().filter((r) => r.protocol.startsWith('EDHOC'));
+  assert.equal(e.length, 2);
+  for (const r of e) {
+    assert.equal(r.reference, true);
+    assert.ok(r.source && r.source.length > 0);
+    assert.equal(r.flights, 3);
+    assert.equal(r.bytesBeforeFirstAppByte, r.bytesAtoB + r.bytesBtoA);
+  }
+  assert.deepEqual(e.map((r) => r.bytesBeforeFirstAppByte).sort((x, y) => x - y), [101, 243]);
+  assert.ok(rows().filter((r) => !r.protocol.startsWith('EDHOC')).every((r) => r.reference === undefined));
+});
+
+test('table and chart render', () => {
+  const table = renderTable(rows());
+  assert.match(table, /link gsm/);
+  for (const r of rows()) assert.ok(table.includes(r.protocol));
+  const svg = renderSvg(rows());
+  assert.deepEqual(checkSvg(svg), []);
+  assert.match(svg, /width="900" height="420"/);
+});
