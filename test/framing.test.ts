@@ -510,3 +510,19 @@ test('garbage, truncated and corrupted frames are dropped and counted; close() s
   t.close();
   assert.ok(clock.idle(), 'close() cancels the timer');
 });
+
+test('a stream that delivers synchronously (writes reach the peer inside write()) still delivers intact messages', async () => {
+  const { realTimers } = await import('../host/transport/types.js');
+  const mk = () => { const handlers: ((c: Uint8Array) => void)[] = []; return { handlers, write: (_: Uint8Array) => {}, onData: (f: (c: Uint8Array) => void) => { handlers.push(f); } }; };
+  const a = mk(), b = mk();
+  a.write = (bytes) => b.handlers.forEach((f) => f(bytes));
+  b.write = (bytes) => a.handlers.forEach((f) => f(bytes));
+  const ta = new FramedTransport(a, { timers: realTimers, mtu: 32 });
+  const tb = new FramedTransport(b, { timers: realTimers, mtu: 32 });
+  const got: Uint8Array[] = [];
+  tb.onMessage((m) => got.push(m));
+  const msgs = [100, 1, 0, 333].map((n, k) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + k) & 0xff));
+  for (const m of msgs) ta.send(m);
+  ta.close(); tb.close();
+  assert.deepEqual(got.map((m) => Buffer.from(m).toString('hex')), msgs.map((m) => Buffer.from(m).toString('hex')));
+});

@@ -83,6 +83,7 @@ export class ModemEmulator {
   async start(): Promise<void> {
     this.serial = new SerialPort({ path: this.o.path, baudRate: 115200, autoOpen: false });
     await new Promise<void>((res, rej) => this.serial.open((e) => (e ? rej(e) : res())));
+    this.serial.on('error', (e) => this.o.log?.(`emulator serial error: ${e.message}`));
     const rnd = mulberry32(this.o.seed ?? 1);
     this.up = new RadioChannel(this.o, rnd, (b) => this.socket?.write(b));
     this.down = new RadioChannel(this.o, rnd, (b) => { if (this.mode === 'data') this.serial.write(b); });
@@ -90,7 +91,9 @@ export class ModemEmulator {
   }
 
   async stop(): Promise<void> {
+    this.generation++; // a dial still in progress finds itself stale and closes its socket
     this.socket?.destroy();
+    this.socket = null;
     this.up?.reset(); this.down?.reset();
     if (this.plusTimer) clearTimeout(this.plusTimer);
     if (this.serial?.isOpen) await new Promise<void>((r) => this.serial.close(() => r()));
@@ -151,6 +154,7 @@ export class ModemEmulator {
   /** Ends the call or socket as a lost carrier would. */
   dropCarrier(): void {
     this.stats.carrierLosses++;
+    if (this.plusTimer) { clearTimeout(this.plusTimer); this.plusTimer = null; this.plusCount = 0; }
     this.generation++;
     this.socket?.destroy();
     this.socket = null;

@@ -47,6 +47,7 @@ export async function runSerialClient(o: {
   const t0 = performance.now();
   const res: SerialRunResult = { ok: false, error: null, connectMs: 0, handshakeToEchoMs: null, message1At: null, echo: null, retransmissions: 0, framing: null, bytes: { m1: 0, m2: 0, m3: 0 }, extraRecordsEchoed: 0 };
   const port = new SerialPort({ path: o.path, baudRate: o.board.serial.baudRate, autoOpen: false });
+  port.on('error', (e) => o.log?.(`serial port error: ${e.message}`)); // reported by the calls that fail
   await new Promise<void>((r, j) => port.open((e) => (e ? j(e) : r())));
   // Bytes left in the line from an earlier call (after a lost carrier) belong to nobody now.
   await new Promise<void>((r) => port.flush(() => r()));
@@ -66,8 +67,9 @@ export async function runSerialClient(o: {
       last: new Uint8Array(0),
       next(): Uint8Array { this.last = new Uint8Array(crypto.randomBytes(o.extraRecords!.size)); return this.last; },
     } : null;
+    let timer: NodeJS.Timeout | undefined;
     const done = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no echo within ${o.timeoutMs ?? 60000} ms`)), o.timeoutMs ?? 60000);
+      timer = setTimeout(() => reject(new Error(`no echo within ${o.timeoutMs ?? 60000} ms`)), o.timeoutMs ?? 60000);
       driver!.onCarrierLost((e) => { clearTimeout(timer); reject(new Error(`carrier lost: ${e.message}`)); });
       transport!.onError((e) => { clearTimeout(timer); reject(e); });
       transport!.onMessage((m) => {
@@ -96,11 +98,16 @@ export async function runSerialClient(o: {
         }
       });
     });
-    const m1 = h.start(nowSec());
-    res.bytes.m1 = m1.length;
-    res.message1At = performance.now();
-    transport.send(m1);
-    await done;
+    done.catch(() => {}); // observed below; never an unhandled rejection if start() throws
+    try {
+      const m1 = h.start(nowSec());
+      res.bytes.m1 = m1.length;
+      res.message1At = performance.now();
+      transport.send(m1);
+      await done;
+    } finally {
+      clearTimeout(timer);
+    }
     res.ok = res.echo !== null && Buffer.from(res.echo).equals(Buffer.from(o.appData)) && res.extraRecordsEchoed === (o.extraRecords?.count ?? 0);
     if (!res.ok) res.error = 'echo differs from the application data';
   } catch (e) {

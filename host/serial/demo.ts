@@ -35,17 +35,21 @@ export async function runBoardThroughEmulator(board: Board, opts: { carrierLossA
   let firstAppAt: number | null = null;
   const server = dep.makeServer(() => Date.now(), { onApplicationData: (d) => { firstAppAt ??= performance.now(); return d; } });
   const framing = { mtu: board.link.mtu, rtoMs: board.link.rtoMs, maxRetries: board.link.maxRetries };
-  const tcp = await serveTcp(server, 0, '127.0.0.1', framing);
-  const port = (tcp.address() as AddressInfo).port;
-  const pty = await createPtyPair();
-  const emulator = new ModemEmulator({
-    path: pty.b, dialect: board.modem.driver, host: '127.0.0.1', port,
-    bitRate: board.link.bitRate, latencyMs: board.link.latencyMs,
-    bitErrorRate: opts.bitErrorRate ?? board.emulator?.bitErrorRate, byteDropRate: opts.byteDropRate ?? board.emulator?.byteDropRate,
-    chunkLossRate: opts.chunkLossRate, carrierLossAfterBytes: opts.carrierLossAfterBytes, fault: opts.fault, seed: opts.seed,
-  });
-  await emulator.start();
+  // Every resource is opened inside the try, so that a failure at any step closes the others.
+  let tcp: Awaited<ReturnType<typeof serveTcp>> | null = null;
+  let pty: Awaited<ReturnType<typeof createPtyPair>> | null = null;
+  let emulator: ModemEmulator | null = null;
   try {
+    tcp = await serveTcp(server, 0, '127.0.0.1', framing);
+    const port = (tcp.address() as AddressInfo).port;
+    pty = await createPtyPair();
+    emulator = new ModemEmulator({
+      path: pty.b, dialect: board.modem.driver, host: '127.0.0.1', port,
+      bitRate: board.link.bitRate, latencyMs: board.link.latencyMs,
+      bitErrorRate: opts.bitErrorRate ?? board.emulator?.bitErrorRate, byteDropRate: opts.byteDropRate ?? board.emulator?.byteDropRate,
+      chunkLossRate: opts.chunkLossRate, carrierLossAfterBytes: opts.carrierLossAfterBytes, fault: opts.fault, seed: opts.seed,
+    });
+    await emulator.start();
     const handset = await Handset.load();
     const h = dep.handsets[0]!;
     handset.provision(h.privateKey, dep.ca.publicKey, dep.serverName);
@@ -65,10 +69,10 @@ export async function runBoardThroughEmulator(board: Board, opts: { carrierLossA
       result,
     };
   } finally {
-    await emulator.stop();
-    await pty.close();
+    await emulator?.stop();
+    await pty?.close();
     server.close();
-    await new Promise<void>((r) => tcp.close(() => r()));
+    if (tcp) await new Promise<void>((r) => tcp!.close(() => r()));
     dep.close();
   }
 }

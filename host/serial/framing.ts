@@ -329,7 +329,24 @@ export class FramedTransport implements MessageTransport {
 
   // ------------------------------------------------------------------ receiver
 
+  /** Chunks that arrived while a chunk was being processed (a stream may deliver synchronously). */
+  private readonly pendingChunks: Uint8Array[] = [];
+  private receiving = false;
+
   private onBytes(chunk: Uint8Array): void {
+    // Not re-entrant: an ACK or reply written from inside a handler may come straight back
+    // through a synchronous stream; queue it until the current chunk is done.
+    if (this.receiving) { this.pendingChunks.push(chunk.slice()); return; }
+    this.receiving = true;
+    try {
+      this.receiveChunk(chunk);
+      while (this.pendingChunks.length > 0 && !this.dead) this.receiveChunk(this.pendingChunks.shift()!);
+    } finally {
+      this.receiving = false;
+    }
+  }
+
+  private receiveChunk(chunk: Uint8Array): void {
     if (this.dead) return;
     this.counters.bytesReceived += chunk.length;
     for (let i = 0; i < chunk.length; i++) {

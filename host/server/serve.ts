@@ -42,10 +42,15 @@ export function serveTcp(server: AirshakeServer, port: number, host = '127.0.0.1
   });
 }
 
-/** Serves one session at a time on a serial line. */
+/**
+ * Serves one session on a serial line, for the line's lifetime (a null-modem cable or a modem
+ * bank port per handset): the framing's sequence numbers run for the whole connection, so a new
+ * peer means reopening the line.
+ */
 export async function serveSerial(server: AirshakeServer, path: string, baudRate: number, framing: Partial<FramingOptions> = {}): Promise<SerialPort> {
   const p = new SerialPort({ path, baudRate, autoOpen: false });
   await new Promise<void>((res, rej) => p.open((e) => (e ? rej(e) : res())));
+  p.on('error', () => {}); // a vanished line ends the session through the framing's retry limit
   attach(server, serialStream(p), framing);
   return p;
 }
