@@ -69,5 +69,5 @@ export function aeadOpen(pt: usize, key: usize, nonce: usize, aad: usize, aadLen
  */
 export function heapProbe(): usize { return __alloc(0); }
 
-/** End of static memory (data segments and every memory.data buffer): the stub heap starts here. */
+/** End of static memory (data segments and every memory.data buffer): the runtime's bump allocator starts here. */
 export function heapBase(): usize { return __heap_base; }

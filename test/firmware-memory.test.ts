@@ -1,5 +1,5 @@
 // Static memory only: every primitive, thousands of times, in a module whose memory cannot grow,
-// and the stub allocator's bump pointer never moves.
+// and the bump allocator's pointer (AssemblyScript's minimal runtime) never moves.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -15,7 +15,7 @@ test('the crypto core declares one fixed 64 KiB page and cannot grow', async () 
   assert.equal(memory.buffer.byteLength, PAGE);
 });
 
-test('no primitive allocates: the stub allocator pointer stays put over thousands of calls', async () => {
+test('no primitive allocates: the bump allocator pointer stays put over thousands of calls', async () => {
   const fw = await loadFirmware();
   const x = fw.exports;
   // Each probe allocates one empty block; two probes give the allocator's stride for it.
