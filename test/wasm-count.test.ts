@@ -12,7 +12,12 @@ import {
   instrumentWasmWithStats,
   isInstrumented,
   readCount,
+  readTrace,
   resetCount,
+  resetTrace,
+  TRACE_HASH_SEED,
+  traceHashStep,
+  traceOf,
 } from '../host/bench/wasm-count.js';
 
 // ---------------------------------------------------------------------------
@@ -505,6 +510,132 @@ test('post-MVP encodings decode correctly and keep behaviour', async () => {
   const m1 = new Uint8Array((pair.orig.exports.mem as WebAssembly.Memory).buffer);
   const m2 = new Uint8Array((pair.inst.exports.mem as WebAssembly.Memory).buffer);
   assert.deepEqual(m2.subarray(0, 512), m1.subarray(0, 512));
+});
+
+// ---------------------------------------------------------------------------
+// Trace mode: control-flow and memory-address traces
+// ---------------------------------------------------------------------------
+
+/** Folds values into a trace hash the way the instrumented code does. */
+const hashOf = (values: bigint[]): bigint => values.reduce(traceHashStep, TRACE_HASH_SEED);
+/** A memory trace element: (kind << 40) + effective address. */
+const access = (kind: number, addr: number): bigint => (BigInt(kind) << 40n) + BigInt(addr);
+
+test('trace mode: behaviour and counts unchanged on the post-MVP module; accesses counted', async () => {
+  const traced = instrumentWasm(featureModule, { trace: true });
+  assert.ok(WebAssembly.validate(traced));
+  const orig = await instantiate(featureModule);
+  const inst = await instantiate(traced);
+  // simd: v128.store, load32_lane, v128.load, load32_splat, load64_zero, v128.load, store32_lane, i32.load.
+  // bulk: memory.init, memory.copy, memory.fill, i32.load, i32.load8_u.
+  const expected: Record<string, [bigint, bigint]> = { simd: [36n, 8n], bulk: [21n, 5n], numeric: [44n, 0n], tables: [35n, 0n] };
+  for (const [name, [count, accesses]] of Object.entries(expected)) {
+    const want = fn(orig, name)();
+    let got: unknown;
+    const t = traceOf(inst, () => { got = fn(inst, name)(); });
+    assert.deepEqual(got, want, name);
+    assert.equal(t.instructions, count, `${name} count`);
+    assert.equal(t.memoryAccesses, accesses, `${name} memory accesses`);
+  }
+  const m1 = new Uint8Array((orig.exports.mem as WebAssembly.Memory).buffer);
+  const m2 = new Uint8Array((inst.exports.mem as WebAssembly.Memory).buffer);
+  assert.deepEqual(m2.subarray(0, 512), m1.subarray(0, 512));
+  // The bulk function's memory trace, recomputed: init (d, s, n), copy (d, s, n), fill (d, n),
+  // loads (on a fresh instance: its data segment was dropped above).
+  const fresh = await instantiate(traced);
+  const bulk = traceOf(fresh, () => fn(fresh, 'bulk')());
+  assert.equal(bulk.memory, hashOf([
+    access(0xfc08, 100), 0n, 4n,
+    access(0xfc0a, 200), 100n, 4n,
+    access(0xfc0b, 300), 2n,
+    access(0x28, 200),
+    access(0x2d, 301),
+  ]));
+});
+
+// One function f(p: i32, q: i64) with locals of every numeric type: stores and loads of every
+// width at p and p + constant offsets, so the trace temporaries must not clobber params/locals.
+const storesModule = wasm(
+  section(1, vec([funcType([I32, I64], [I64])])),
+  section(3, vec([[0]])),
+  section(5, vec([[0x00, 1]])),
+  section(7, vec([exportFunc('f', 0)])),
+  section(10, vec([body([[1, I32], [1, 0x7d], [1, 0x7c]], [
+    localGet(0), i32Const(0x11223344), [0x36, 2, 0], //           i32.store     p
+    localGet(0), localGet(1), [0x37, 3, 8], //                    i64.store     p + 8
+    localGet(0), [0x43, ...f32(1.5)], [0x38, 2, 16], //           f32.store     p + 16
+    localGet(0), [0x44, ...f64(2.5)], [0x39, 3, 24], //           f64.store     p + 24
+    localGet(0), i32Const(0xab), [0x3a, 0, 32], //                i32.store8    p + 32
+    localGet(0), i32Const(0xcdef), [0x3b, 1, 34], //              i32.store16   p + 34
+    localGet(0), i64Const(0x12n), [0x3c, 0, 36], //               i64.store8    p + 36
+    localGet(0), i64Const(0x3456n), [0x3d, 1, 38], //             i64.store16   p + 38
+    localGet(0), i64Const(0x789abcdefn), [0x3e, 2, 40], //        i64.store32   p + 40
+    localGet(0), [0x2a, 2, 16], localSet(3), //                   f32.load      p + 16 -> local 3
+    localGet(0), [0x2b, 3, 24], localSet(4), //                   f64.load      p + 24 -> local 4
+    localGet(0), [0x28, 2, 0], localSet(2), //                    i32.load      p
+    localGet(0), [0x29, 3, 8], //                                 i64.load      p + 8
+    localGet(2), [0xad], I64_ADD, //                              + i32 (zero-extended)
+    localGet(0), [0x33, 1, 34], I64_ADD, //                       i64.load16_u  p + 34
+    localGet(0), [0x35, 2, 40], I64_ADD, //                       i64.load32_u  p + 40
+    localGet(3), [0xbb], [0xb0], I64_ADD, //                      f64.promote_f32, i64.trunc_f64_s: 1
+    localGet(4), [0xb0], I64_ADD, //                              i64.trunc_f64_s: 2
+  ])])),
+);
+
+test('trace mode: memory trace is (kind, base + offset) in order, for every width; params and locals intact', async () => {
+  assert.ok(WebAssembly.validate(storesModule));
+  const traced = instrumentWasm(storesModule, { trace: true });
+  assert.ok(WebAssembly.validate(traced));
+  const orig = await instantiate(storesModule);
+  const inst = await instantiate(traced);
+  for (const p of [0, 1000, 65536 - 48]) {
+    const want = (orig.exports.f as (p: number, q: bigint) => bigint)(p, 7n);
+    let got!: bigint;
+    const t = traceOf(inst, () => { got = (inst.exports.f as (p: number, q: bigint) => bigint)(p, 7n); });
+    assert.equal(got, want);
+    assert.equal(got, 7n + 0x11223344n + 0xcdefn + 0x89abcdefn + 1n + 2n);
+    const ops: Array<[number, number]> = [
+      [0x36, 0], [0x37, 8], [0x38, 16], [0x39, 24], [0x3a, 32], [0x3b, 34], [0x3c, 36], [0x3d, 38], [0x3e, 40],
+      [0x2a, 16], [0x2b, 24], [0x28, 0], [0x29, 8], [0x33, 34], [0x35, 40],
+    ];
+    assert.equal(t.memory, hashOf(ops.map(([k, off]) => access(k, p + off))), `p=${p}`);
+    assert.equal(t.memoryAccesses, BigInt(ops.length));
+    // One function, one segment (id 0): the control-flow trace is one step.
+    assert.equal(t.controlFlow, hashOf([0n]));
+  }
+  // Traps (out of bounds) behave as before.
+  assert.throws(() => (inst.exports.f as (p: number, q: bigint) => bigint)(65536 - 8, 0n), WebAssembly.RuntimeError);
+});
+
+test('trace mode: control-flow trace tells apart paths that counts cannot; resetTrace', async () => {
+  // ifelse of controlModule: then-arm 2, else-arm 4 instructions; add a function whose arms have
+  // equal counts: x ? (1 + 2) : (3 + 4).
+  const m = wasm(
+    section(1, vec([funcType([I32], [I32])])),
+    section(3, vec([[0]])),
+    section(7, vec([exportFunc('f', 0)])),
+    section(10, vec([body([], [
+      localGet(0), iff([I32]), i32Const(1), i32Const(2), I32_ADD, ELSE, i32Const(3), i32Const(4), I32_ADD, END,
+    ])])),
+  );
+  const inst = await instantiate(instrumentWasm(m, { trace: true }));
+  const f = fn(inst, 'f');
+  const a = traceOf(inst, () => f(1)), b = traceOf(inst, () => f(0)), c = traceOf(inst, () => f(7));
+  assert.equal(a.instructions, b.instructions);
+  assert.notEqual(a.controlFlow, b.controlFlow);
+  assert.deepEqual(a, c);
+  // Segments: 0 = entry [local.get, if], 1 = then [.., else], 2 = else [.., end], 3 = [end].
+  assert.equal(a.controlFlow, hashOf([0n, 1n, 3n]));
+  assert.equal(b.controlFlow, hashOf([0n, 2n, 3n]));
+  f(1);
+  resetTrace(inst);
+  assert.deepEqual(readTrace(inst), { instructions: 0n, controlFlow: TRACE_HASH_SEED, memory: TRACE_HASH_SEED, memoryAccesses: 0n });
+  // Without trace mode there are no trace globals; counting is unaffected.
+  const plain = await instantiate(instrumentWasm(m));
+  assert.throws(() => readTrace(plain), /trace globals/);
+  resetCount(plain);
+  fn(plain, 'f')(1);
+  assert.equal(readCount(plain), a.instructions);
 });
 
 test('malformed input is rejected', () => {

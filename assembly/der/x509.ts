@@ -114,7 +114,7 @@ function parseTime(p: usize, limit: usize): i32 {
   } else if (derTag == T_GENERALIZED_TIME) {
     if (n != 15 || !allDigits(c, 14)) return ERR_X509_TIME;
     year = digit(c) * 1000 + digit(c + 1) * 100 + digit(c + 2) * 10 + digit(c + 3);
-    if (year < 0) return ERR_X509_TIME;
+    if (year >= 1950 && year < 2050) return ERR_X509_TIME; // RFC 5280 §4.1.2.5: UTCTime for 1950-2049
     c += 4;
   } else return ERR_DER_TAG;
   let mo = digit(c) * 10 + digit(c + 1), d = digit(c + 2) * 10 + digit(c + 3);
@@ -132,6 +132,55 @@ function expectEd25519(p: usize, limit: usize): i32 {
   return derEqualsVartime(derContent, derEnd, ALG_ED25519, 5) ? OK : ERR_X509_ALGORITHM;
 }
 
+/** 1 when the OID content [p, end) is non-empty and every arc is minimal (X.690 §8.19.2). */
+function oidMinimal(p: usize, end: usize): bool {
+  if (p >= end || (load<u8>(end - 1) & 0x80) != 0) return false;
+  let start = true;
+  for (let i = p; i < end; i++) {
+    let b = load<u8>(i);
+    if (start && b == 0x80) return false;
+    start = (b & 0x80) == 0;
+  }
+  return true;
+}
+
+/** 1 when [p, p + n) is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, <= U+10FFFF). */
+function utf8Valid(p: usize, n: usize): bool {
+  let i: usize = 0;
+  while (i < n) {
+    let c = <u32>load<u8>(p + i);
+    if (c < 0x80) { i++; continue; }
+    let need: usize, cp: u32, min: u32;
+    if ((c & 0xe0) == 0xc0) { need = 1; cp = c & 0x1f; min = 0x80; }
+    else if ((c & 0xf0) == 0xe0) { need = 2; cp = c & 0x0f; min = 0x800; }
+    else if ((c & 0xf8) == 0xf0) { need = 3; cp = c & 0x07; min = 0x10000; }
+    else return false;
+    if (n - i <= need) return false;
+    for (let k: usize = 1; k <= need; k++) {
+      let b = <u32>load<u8>(p + i + k);
+      if ((b & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += need + 1;
+  }
+  return true;
+}
+
+/** 1 when the string content [p, p + n) fits its type: UTF8String, PrintableString or IA5String. */
+function stringValid(tag: u32, p: usize, n: usize): bool {
+  if (tag == 0x0c) return utf8Valid(p, n);
+  for (let i: usize = 0; i < n; i++) {
+    let c = <u32>load<u8>(p + i);
+    if (tag == 0x16) { if (c > 0x7f) return false; continue; }
+    // PrintableString: A-Z a-z 0-9 space ' ( ) + , - . / : = ?
+    let ok = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x20 ||
+      (c >= 0x27 && c <= 0x29) || (c >= 0x2b && c <= 0x2f) || c == 0x3a || c == 0x3d || c == 0x3f;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 /**
  * Name ::= SEQUENCE OF SET OF SEQUENCE { OID, string }. When `subject`, records the single CN
  * (UTF8String, PrintableString or IA5String) and refuses zero or several.
@@ -140,6 +189,7 @@ function parseName(p: usize, limit: usize, subject: bool): i32 {
   let rc = derExpect(p, limit, T_SEQUENCE);
   if (rc != OK) return rc;
   let end = derEnd, q = derContent;
+  if (q == end) return ERR_X509_NAME; // RFC 5280 §4.1.2.4: the issuer (and here the subject) is not empty
   let cns = 0;
   while (q < end) {
     rc = derExpect(q, end, T_SET); if (rc != OK) return rc;
@@ -151,11 +201,13 @@ function parseName(p: usize, limit: usize, subject: bool): i32 {
       let atvEnd = derEnd;
       r = atvEnd;
       rc = derExpect(derContent, atvEnd, T_OID); if (rc != OK) return rc;
+      if (!oidMinimal(derContent, derEnd)) return ERR_X509_NAME;
       let isCn = derEqualsVartime(derContent, derEnd, OID_CN, 3);
       rc = derRead(derEnd, atvEnd); if (rc != OK) return rc;
       if (derEnd != atvEnd) return ERR_DER_TRAILING;
       let t = derTag;
       if (t != 0x0c && t != 0x13 && t != 0x16) return ERR_X509_NAME;
+      if (!stringValid(t, derContent, derEnd - derContent)) return ERR_X509_NAME;
       if (subject && isCn) { cns++; x509CnPtr = derContent; x509CnLen = derEnd - derContent; }
     }
   }
@@ -177,7 +229,9 @@ function parseKeyUsage(p: usize, end: usize): i32 {
     for (let k: u32 = 0; k < 8; k++) if (b & (0x80 >> k)) flags |= 1 << (<u32>(i - 1) * 8 + k);
   }
   let last = <u32>load<u8>(c + n - 1);
-  if (unused > 0 && (last & ((1 << unused) - 1)) != 0) return ERR_X509_EXTENSION; // unused bits must be zero
+  // DER named bit list (X.690 §11.2.2): no trailing zero bits, so the last byte's lowest set bit
+  // is exactly the first used one (this also refuses a trailing zero byte and non-zero unused bits).
+  if (((last >> unused) & 1) == 0 || (last & ((1 << unused) - 1)) != 0) return ERR_X509_EXTENSION;
   x509HasKeyUsage = true;
   x509KeyUsage = flags;
   return OK;
@@ -198,6 +252,10 @@ function parseBasicConstraints(p: usize, end: usize): i32 {
     if (q < seqEnd) {
       rc = derExpect(q, seqEnd, T_INTEGER); if (rc != OK) return rc;
       if (derEnd != seqEnd) return ERR_DER_TRAILING;
+      // pathLenConstraint INTEGER (0..MAX): non-empty, minimal, non-negative
+      let n = derEnd - derContent;
+      if (n == 0 || (load<u8>(derContent) & 0x80) != 0) return ERR_DER_INTEGER;
+      if (n > 1 && load<u8>(derContent) == 0 && (load<u8>(derContent + 1) & 0x80) == 0) return ERR_DER_INTEGER;
     }
   }
   return OK;
@@ -207,6 +265,7 @@ function parseExtensions(p: usize, limit: usize): i32 {
   let rc = derExpect(p, limit, 0xa3); if (rc != OK) return rc;
   if (derEnd != limit) return ERR_DER_TRAILING;
   rc = derExpect(derContent, derEnd, T_SEQUENCE); if (rc != OK) return rc;
+  if (derEnd != limit) return ERR_DER_TRAILING; // [3] holds the one Extensions SEQUENCE
   let end = derEnd, q = derContent;
   if (q == end) return ERR_X509_EXTENSION; // SEQUENCE SIZE (1..MAX)
   let count = 0;
@@ -216,6 +275,7 @@ function parseExtensions(p: usize, limit: usize): i32 {
     q = extEnd;
     rc = derExpect(derContent, extEnd, T_OID); if (rc != OK) return rc;
     let oid = derContent, oidEnd = derEnd;
+    if (!oidMinimal(oid, oidEnd)) return ERR_X509_EXTENSION;
     for (let i = 0; i < count; i++) {
       let a = load<usize>(EXT_OIDS + <usize>i * 8), b = load<usize>(EXT_OIDS + <usize>i * 8 + 4);
       if (derEqualsVartime(oid, oidEnd, a, b - a)) return ERR_X509_DUPLICATE_EXTENSION;
@@ -296,8 +356,11 @@ export function x509Parse(p: usize, len: usize): i32 {
   let spkiEnd = derEnd;
   q = spkiEnd;
   rc = derExpect(derContent, spkiEnd, T_SEQUENCE); if (rc != OK) return rc;
-  let isX25519 = derEqualsVartime(derContent, derEnd, ALG_X25519, 5);
-  rc = derExpect(derEnd, spkiEnd, T_BIT_STRING); if (rc != OK) return rc;
+  let algEnd = derEnd;
+  let isX25519 = derEqualsVartime(derContent, algEnd, ALG_X25519, 5);
+  rc = derExpect(derContent, algEnd, T_OID); if (rc != OK) return rc;
+  if (!oidMinimal(derContent, derEnd)) return ERR_X509_SPKI;
+  rc = derExpect(algEnd, spkiEnd, T_BIT_STRING); if (rc != OK) return rc;
   if (derEnd != spkiEnd) return ERR_DER_TRAILING;
   if (derEnd - derContent < 1 || load<u8>(derContent) != 0) return ERR_X509_SPKI;
   if (isX25519) {

@@ -33,6 +33,27 @@
  * Instruction immediates are decoded (so that instruction boundaries are
  * found exactly) but the original bytes are copied verbatim, so the original
  * encoding (including non-canonical LEB128s) is preserved.
+ *
+ * Trace mode (`{ trace: true }`, for constant-time evidence)
+ * ---------------------------------------------------------
+ * Three more mutable i64 globals are appended and exported: `__cftrace`,
+ * `__memtrace` (both initialised to TRACE_HASH_SEED) and `__memcount` (0).
+ *  - Control-flow trace: on entering a segment, its module-wide id (segments
+ *    numbered in code-section order from 0) is folded into `__cftrace`. Every
+ *    branch target starts a segment, so the hash covers the exact path taken,
+ *    not just its length.
+ *  - Memory trace: before every load and store (all widths, incl. SIMD loads,
+ *    stores and lane accesses) the operands are moved into temporaries (locals
+ *    appended to each function), `(kind << 40) + base + offset` is folded into
+ *    `__memtrace`, `__memcount` is incremented and the operands are put back.
+ *    kind is the opcode (0x28..0x3e; 0xfcNN bulk, 0xfdNN SIMD) with the memory
+ *    index in bits 16..23. memory.copy and memory.init fold `(kind << 40) + dest`, then
+ *    the source and the length; memory.fill folds the destination and the
+ *    length (its byte value is data, not an address). A bulk operation counts
+ *    as one access. Atomics and 64-bit memories are rejected.
+ * The fold is traceHashStep: h' = rotl(h XOR v, 23) * 0x100000001b3 mod 2^64.
+ * The instruction count is the same as without tracing. readTrace/resetTrace/
+ * traceOf read and reset all four values.
  */
 
 // ---------------------------------------------------------------------------
@@ -413,19 +434,40 @@ const SEGMENT_END_OPCODES = new Set<number>([
   0xd6, // br_on_non_null
 ]);
 
-function readMemarg(r: Reader): void {
+/**
+ * Filled by readInstruction when the caller asks for it (trace mode): the opcode, the prefixed
+ * sub-opcode (or -1) and, for instructions with a memarg, its memory index and offset.
+ */
+interface InstrInfo {
+  op: number;
+  sub: number;
+  memidx: number;
+  offset: bigint;
+}
+
+function readMemarg(r: Reader, info?: InstrInfo): void {
   const align = r.u32();
-  if (align & 0x40) r.u32(); // multi-memory: explicit memory index
-  r.u64(); // offset (u32, or u64 for memory64)
+  const memidx = align & 0x40 ? r.u32() : 0; // multi-memory: explicit memory index
+  const offset = r.u64(); // offset (u32, or u64 for memory64)
+  if (info) {
+    info.memidx = memidx;
+    info.offset = offset;
+  }
 }
 
 /**
  * Decodes one instruction starting at r.pos (opcode and immediates) and
  * returns true if it ends a counted segment.
  */
-function readInstruction(r: Reader): boolean {
+function readInstruction(r: Reader, info?: InstrInfo): boolean {
   const at = r.pos;
   const op = r.u8();
+  if (info) {
+    info.op = op;
+    info.sub = -1;
+    info.memidx = 0;
+    info.offset = 0n;
+  }
   // Single-byte opcodes with no immediates.
   if (
     op === 0x00 || op === 0x01 || op === 0x05 || op === 0x0a || op === 0x0b || op === 0x0f ||
@@ -517,17 +559,17 @@ function readInstruction(r: Reader): boolean {
     case 0xfb:
       return readGcInstruction(r, at);
     case 0xfc:
-      readMiscInstruction(r, at);
+      readMiscInstruction(r, at, info);
       return false;
     case 0xfd:
-      readSimdInstruction(r, at);
+      readSimdInstruction(r, at, info);
       return false;
     case 0xfe:
-      readAtomicInstruction(r, at);
+      readAtomicInstruction(r, at, info);
       return false;
     default:
       if (op >= 0x28 && op <= 0x3e) { // loads and stores
-        readMemarg(r);
+        readMemarg(r, info);
         return false;
       }
       r.fail(`unknown opcode 0x${op.toString(16)}`, at);
@@ -535,24 +577,29 @@ function readInstruction(r: Reader): boolean {
 }
 
 /** 0xFC prefix: saturating truncation, bulk memory, table ops. */
-function readMiscInstruction(r: Reader, at: number): void {
+function readMiscInstruction(r: Reader, at: number, info?: InstrInfo): void {
   const sub = r.u32();
+  if (info) info.sub = sub;
   switch (sub) {
     case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7: // trunc_sat
       return;
     case 8: // memory.init dataidx memidx
       r.u32();
-      r.u32();
+      if (info) info.memidx = r.u32();
+      else r.u32();
       return;
     case 9: // data.drop dataidx
       r.u32();
       return;
-    case 10: // memory.copy memidx memidx
-      r.u32();
-      r.u32();
+    case 10: { // memory.copy memidx memidx
+      const dst = r.u32();
+      const src = r.u32();
+      if (info) info.memidx = dst | (src << 8);
       return;
+    }
     case 11: // memory.fill memidx
-      r.u32();
+      if (info) info.memidx = r.u32();
+      else r.u32();
       return;
     case 12: // table.init elemidx tableidx
       r.u32();
@@ -576,11 +623,12 @@ function readMiscInstruction(r: Reader, at: number): void {
 }
 
 /** 0xFD prefix: SIMD (fixed-width and relaxed). */
-function readSimdInstruction(r: Reader, at: number): void {
+function readSimdInstruction(r: Reader, at: number, info?: InstrInfo): void {
   const sub = r.u32();
+  if (info) info.sub = sub;
   if (sub <= 11 || sub === 92 || sub === 93) {
     // v128.load*, v128.load*_splat, v128.store, v128.load32_zero/load64_zero
-    readMemarg(r);
+    readMemarg(r, info);
   } else if (sub === 12 || sub === 13) {
     // v128.const, i8x16.shuffle
     r.skip(16);
@@ -589,7 +637,7 @@ function readSimdInstruction(r: Reader, at: number): void {
     r.u8();
   } else if (sub >= 84 && sub <= 91) {
     // v128.load*_lane / v128.store*_lane
-    readMemarg(r);
+    readMemarg(r, info);
     r.u8();
   } else if (sub <= 0xff || (sub >= 0x100 && sub <= 0x113)) {
     // Every other SIMD opcode (and relaxed SIMD 0x100..0x113) has no immediate.
@@ -599,8 +647,9 @@ function readSimdInstruction(r: Reader, at: number): void {
 }
 
 /** 0xFE prefix: threads/atomics. */
-function readAtomicInstruction(r: Reader, at: number): void {
+function readAtomicInstruction(r: Reader, at: number, info?: InstrInfo): void {
   const sub = r.u32();
+  if (info) info.sub = sub;
   if (sub === 0x03) {
     r.u8(); // atomic.fence: reserved byte
   } else if (sub <= 0x02 || (sub >= 0x10 && sub <= 0x4e)) {
@@ -679,6 +728,8 @@ export interface InstrumentStats {
   instructions: number;
   segments: number;
   counterGlobalIndex: number;
+  /** Trace mode: load/store/bulk-memory instructions instrumented (0 otherwise). */
+  memoryAccessSites: number;
 }
 
 function counterCode(globalIndex: number, n: number): number[] {
@@ -690,20 +741,142 @@ function counterCode(globalIndex: number, n: number): number[] {
   ];
 }
 
+// ---------------------------------------------------------------------------
+// Trace mode
+// ---------------------------------------------------------------------------
+
+export const CONTROL_FLOW_EXPORT_NAME = '__cftrace';
+export const MEMORY_TRACE_EXPORT_NAME = '__memtrace';
+export const MEMORY_COUNT_EXPORT_NAME = '__memcount';
+
+/** Initial value of both trace hashes (the FNV-1a 64-bit offset basis). */
+export const TRACE_HASH_SEED = 0xcbf29ce484222325n;
+/** Multiplier of the trace hash step (the FNV-1a 64-bit prime). */
+const TRACE_HASH_PRIME = 0x100000001b3n;
+/** Rotation of the trace hash step, so that high input bits reach the low hash bits. */
+const TRACE_HASH_ROTATE = 23;
+
+/**
+ * The trace hash step, h' = rotl(h XOR v, 23) * P (mod 2^64). For a fixed v it is a bijection of
+ * h, so two traces of the same length that differ in exactly one element always hash apart; in
+ * general two different traces collide with probability about 2^-64 (not adversarially).
+ * `traceHashStep` is the same function in JS, for tests and tools that recompute a trace.
+ */
+export function traceHashStep(h: bigint, v: bigint): bigint {
+  const x = BigInt.asUintN(64, h ^ v);
+  const rot = BigInt.asUintN(64, (x << BigInt(TRACE_HASH_ROTATE)) | (x >> BigInt(64 - TRACE_HASH_ROTATE)));
+  return BigInt.asUintN(64, rot * TRACE_HASH_PRIME);
+}
+
+/** Code folding the i64 computed by `value` into the hash held in global g. */
+function foldCode(g: number, value: number[]): number[] {
+  return [
+    ...value,
+    0x23, ...encodeULEB(g), // global.get $h
+    0x85, // i64.xor
+    0x42, ...encodeSLEB(TRACE_HASH_ROTATE),
+    0x89, // i64.rotl
+    0x42, ...encodeSLEB(BigInt.asIntN(64, TRACE_HASH_PRIME)),
+    0x7e, // i64.mul
+    0x24, ...encodeULEB(g), // global.set $h
+  ];
+}
+
+/** i64 value of a memory trace element: (kind << 40) + zero-extended local + offset. */
+function addressValue(local: number, kind: number, offset: bigint): number[] {
+  const k = (BigInt(kind) << 40n) + offset;
+  return [0x20, ...encodeULEB(local), 0xad /* i64.extend_i32_u */, ...(k === 0n ? [] : [0x42, ...encodeSLEB(BigInt.asIntN(64, k)), 0x7c])];
+}
+
+interface TraceGlobals {
+  controlFlow: number;
+  memory: number;
+  memoryCount: number;
+}
+
+/** Temporaries appended to each function's locals in trace mode, relative to the first one. */
+const TMP_A = 0, TMP_B = 1, TMP_C = 2, TMP_I64 = 3, TMP_F32 = 4, TMP_F64 = 5, TMP_V128 = 6;
+const TMP_DECLS = [[3, 0x7f], [1, 0x7e], [1, 0x7d], [1, 0x7c]] as const;
+
+/**
+ * Trace code to insert before one instruction, or null if it does not access memory. The code
+ * takes the instruction's operands off the stack into temporaries, folds (kind, effective
+ * address) — and for bulk operations the source address / length — into the memory trace,
+ * counts the access and puts the operands back.
+ */
+function memoryTraceCode(info: InstrInfo, tmp: number, g: TraceGlobals, at: number): { code: number[]; v128: boolean } | null {
+  const { op, sub } = info;
+  let kind: number;
+  // Operand shape: 'load' = [addr]; 'store' = [addr, value of type valueLocal]; 'bulk' = [d, s|v, n].
+  let shape: 'load' | 'store' | 'bulk';
+  let valueLocal = 0;
+  let foldSecond = true;
+  if (op >= 0x28 && op <= 0x35) {
+    kind = op;
+    shape = 'load';
+  } else if (op >= 0x36 && op <= 0x3e) {
+    kind = op;
+    shape = 'store';
+    valueLocal = op === 0x38 ? TMP_F32 : op === 0x39 ? TMP_F64 : op === 0x36 || op === 0x3a || op === 0x3b ? TMP_B : TMP_I64;
+  } else if (op === 0xfc && (sub === 8 || sub === 10 || sub === 11)) {
+    kind = 0xfc00 | sub;
+    shape = 'bulk';
+    foldSecond = sub !== 11; // memory.fill's second operand is the fill value, not an address
+  } else if (op === 0xfd && (sub <= 10 || sub === 92 || sub === 93)) {
+    kind = 0xfd00 | sub;
+    shape = 'load';
+  } else if (op === 0xfd && (sub === 11 || (sub >= 84 && sub <= 91))) {
+    kind = 0xfd00 | sub;
+    shape = 'store'; // v128.store, and the lane loads/stores: [addr, v128]
+    valueLocal = TMP_V128;
+  } else if (op === 0xfe && sub !== 3) {
+    throw new WasmDecodeError('trace mode does not support atomic memory instructions', at);
+  } else {
+    return null;
+  }
+  kind |= (info.memidx & 0xff) << 16;
+  const get = (i: number) => [0x20, ...encodeULEB(tmp + i)];
+  const set = (i: number) => [0x21, ...encodeULEB(tmp + i)];
+  const count = [0x23, ...encodeULEB(g.memoryCount), 0x42, 0x01, 0x7c, 0x24, ...encodeULEB(g.memoryCount)];
+  const code: number[] = [];
+  if (shape === 'load') {
+    code.push(...set(TMP_A), ...foldCode(g.memory, addressValue(tmp + TMP_A, kind, info.offset)), ...count, ...get(TMP_A));
+  } else if (shape === 'store') {
+    code.push(...set(valueLocal), ...set(TMP_A), ...foldCode(g.memory, addressValue(tmp + TMP_A, kind, info.offset)), ...count,
+      ...get(TMP_A), ...get(valueLocal));
+  } else {
+    code.push(...set(TMP_C), ...set(TMP_B), ...set(TMP_A), ...foldCode(g.memory, addressValue(tmp + TMP_A, kind, 0n)));
+    if (foldSecond) code.push(...foldCode(g.memory, addressValue(tmp + TMP_B, 0, 0n)));
+    code.push(...foldCode(g.memory, addressValue(tmp + TMP_C, 0, 0n)), ...count, ...get(TMP_A), ...get(TMP_B), ...get(TMP_C));
+  }
+  return { code, v128: valueLocal === TMP_V128 };
+}
+
+/** Per-body trace parameters: the globals and the function's parameter count. */
+interface BodyTrace {
+  globals: TraceGlobals;
+  params: number;
+}
+
 /** Instruments one function body (locals + expr); returns the new body bytes. */
-function instrumentBody(body: Uint8Array, bodyOffset: number, globalIndex: number, stats: InstrumentStats, countEnd: boolean): Uint8Array {
+function instrumentBody(body: Uint8Array, bodyOffset: number, globalIndex: number, stats: InstrumentStats, countEnd: boolean, trace?: BodyTrace): Uint8Array {
   const r = new Reader(body);
   try {
-    // Local declarations: kept byte for byte.
+    // Local declarations: kept byte for byte (trace mode appends its temporaries).
     const nDecls = r.u32();
+    const declsStart = r.pos;
+    let nLocals = 0;
     for (let i = 0; i < nDecls; i++) {
-      r.u32();
+      nLocals += r.u32();
       readValType(r);
     }
     const localsEnd = r.pos;
 
     const out = new ByteSink();
-    out.append(body.subarray(0, localsEnd));
+    const info: InstrInfo | undefined = trace ? { op: 0, sub: -1, memidx: 0, offset: 0n } : undefined;
+    const tmp = trace ? trace.params + nLocals : 0;
+    let seg = trace ? new ByteSink() : undefined;
+    let usesV128 = false;
 
     let segStart = r.pos;
     let segCount = 0;
@@ -711,8 +884,9 @@ function instrumentBody(body: Uint8Array, bodyOffset: number, globalIndex: numbe
     let lastWasEnd = false;
     while (!r.eof) {
       if (depth === 0) r.fail('instructions after the final end of the function body');
+      const at = r.pos;
       const op = r.buf[r.pos]!;
-      const endsSegment = readInstruction(r);
+      const endsSegment = readInstruction(r, info);
       if (op !== 0x0b || countEnd) {
         segCount++;
         stats.instructions++;
@@ -720,9 +894,25 @@ function instrumentBody(body: Uint8Array, bodyOffset: number, globalIndex: numbe
       lastWasEnd = op === 0x0b;
       if (op === 0x02 || op === 0x03 || op === 0x04 || op === 0x06 || op === 0x1f) depth++;
       else if (op === 0x0b || op === 0x18) depth--; // end, delegate close a block
+      if (seg) {
+        const mt = memoryTraceCode(info!, tmp, trace!.globals, at);
+        if (mt) {
+          seg.append(mt.code);
+          usesV128 ||= mt.v128;
+          stats.memoryAccessSites++;
+        }
+        seg.append(body.subarray(at, r.pos));
+      }
       if (endsSegment) {
         out.append(counterCode(globalIndex, segCount));
-        out.append(body.subarray(segStart, r.pos));
+        if (seg) {
+          // Control-flow trace: the module-wide id of the segment being entered.
+          out.append(foldCode(trace!.globals.controlFlow, [0x42, ...encodeSLEB(stats.segments)]));
+          out.append(seg.result());
+          seg = new ByteSink();
+        } else {
+          out.append(body.subarray(segStart, r.pos));
+        }
         stats.segments++;
         segStart = r.pos;
         segCount = 0;
@@ -730,7 +920,18 @@ function instrumentBody(body: Uint8Array, bodyOffset: number, globalIndex: numbe
     }
     if (depth !== 0 || !lastWasEnd) r.fail('function body does not end with a matching end');
     // The last instruction is `end`, which always closes a segment.
-    return out.result();
+    const head = new ByteSink();
+    if (trace) {
+      const decls: number[][] = TMP_DECLS.map(([n, t]) => [n, t]);
+      if (usesV128) decls.push([1, 0x7b]);
+      head.append(encodeULEB(nDecls + decls.length));
+      head.append(body.subarray(declsStart, localsEnd));
+      for (const [n, t] of decls) head.push(...encodeULEB(n!), t!);
+    } else {
+      head.append(body.subarray(0, localsEnd));
+    }
+    head.append(out.result());
+    return head.result();
   } catch (e) {
     if (e instanceof WasmDecodeError) {
       throw new WasmDecodeError(`${e.message.replace(/ \(at byte offset \d+\)$/, '')} in function body`, bodyOffset + e.offset);
@@ -739,22 +940,119 @@ function instrumentBody(body: Uint8Array, bodyOffset: number, globalIndex: numbe
   }
 }
 
-function instrumentCodeSection(payload: Uint8Array, payloadOffset: number, globalIndex: number, stats: InstrumentStats, countEnd: boolean): Uint8Array {
+function instrumentCodeSection(payload: Uint8Array, payloadOffset: number, globalIndex: number, stats: InstrumentStats, countEnd: boolean, trace?: { globals: TraceGlobals; params: number[] }): Uint8Array {
   const r = new Reader(payload);
   const n = r.u32();
+  if (trace && trace.params.length !== n) r.fail(`code section has ${n} bodies, function section ${trace.params.length} entries`, 0);
   const out = new ByteSink();
   out.append(encodeULEB(n));
   for (let i = 0; i < n; i++) {
     const size = r.u32();
     const start = r.pos;
     const body = r.bytes(size);
-    const newBody = instrumentBody(body, payloadOffset + start, globalIndex, stats, countEnd);
+    const bodyTrace = trace ? { globals: trace.globals, params: trace.params[i]! } : undefined;
+    const newBody = instrumentBody(body, payloadOffset + start, globalIndex, stats, countEnd, bodyTrace);
     out.append(encodeULEB(newBody.length));
     out.append(newBody);
     stats.functions++;
   }
   if (!r.eof) r.fail('trailing bytes in code section');
   return out.result();
+}
+
+/** Parameter count of every type index (null for struct/array types), incl. GC rec groups. */
+function typeParamCounts(payload: Uint8Array): (number | null)[] {
+  const r = new Reader(payload);
+  const out: (number | null)[] = [];
+  const readComp = (): void => {
+    const at = r.pos;
+    const form = r.u8();
+    if (form === 0x60) {
+      const np = r.u32();
+      for (let i = 0; i < np; i++) readValType(r);
+      const nr = r.u32();
+      for (let i = 0; i < nr; i++) readValType(r);
+      out.push(np);
+    } else if (form === 0x5f) {
+      const nf = r.u32();
+      for (let i = 0; i < nf; i++) { readValType(r); r.u8(); }
+      out.push(null);
+    } else if (form === 0x5e) {
+      readValType(r);
+      r.u8();
+      out.push(null);
+    } else {
+      r.fail(`unknown type form 0x${form.toString(16)}`, at);
+    }
+  };
+  const readSub = (): void => {
+    const b = r.buf[r.pos];
+    if (b === 0x50 || b === 0x4f) {
+      r.pos++;
+      const k = r.u32();
+      for (let i = 0; i < k; i++) r.u32();
+    }
+    readComp();
+  };
+  const n = r.u32();
+  for (let i = 0; i < n; i++) {
+    if (r.buf[r.pos] === 0x4e) {
+      r.pos++;
+      const m = r.u32();
+      for (let j = 0; j < m; j++) readSub();
+    } else {
+      readSub();
+    }
+  }
+  return out;
+}
+
+/** Parameter count of every defined function (function section order). */
+function definedFunctionParams(sections: Section[]): number[] {
+  const typeSec = sections.find((s) => s.id === SEC_TYPE);
+  const funcSec = sections.find((s) => s.id === SEC_FUNCTION);
+  if (!funcSec) return [];
+  const types = typeSec ? typeParamCounts(typeSec.payload) : [];
+  const r = new Reader(funcSec.payload);
+  const n = r.u32();
+  const params: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = r.pos;
+    const t = r.u32();
+    const p = types[t];
+    if (p === undefined || p === null) r.fail(`function ${i} has no function type (type index ${t})`, at);
+    params.push(p as number);
+  }
+  return params;
+}
+
+/** True if a defined or imported memory is a 64-bit memory (limits flag 0x04). */
+function hasMemory64(sections: Section[]): boolean {
+  for (const s of sections) {
+    if (s.id === SEC_MEMORY) {
+      const r = new Reader(s.payload);
+      const n = r.u32();
+      for (let i = 0; i < n; i++) {
+        if (r.buf[r.pos]! & 0x04) return true;
+        readLimits(r);
+      }
+    } else if (s.id === SEC_IMPORT) {
+      const r = new Reader(s.payload);
+      const n = r.u32();
+      for (let i = 0; i < n; i++) {
+        r.skip(r.u32());
+        r.skip(r.u32());
+        const kind = r.u8();
+        if (kind === 0x00) r.u32();
+        else if (kind === 0x01) readTableType(r);
+        else if (kind === 0x02) { if (r.buf[r.pos]! & 0x04) return true; readLimits(r); }
+        else if (kind === 0x03) { readValType(r); r.u8(); }
+        else if (kind === 0x04) { r.u8(); r.u32(); }
+        else r.fail(`unknown import kind 0x${kind.toString(16)}`);
+      }
+    }
+  }
+  return false;
 }
 
 function encodeSection(id: number, payload: Uint8Array): Uint8Array {
@@ -766,13 +1064,13 @@ function encodeSection(id: number, payload: Uint8Array): Uint8Array {
 }
 
 /** Prepends a new vector count to the raw element bytes that follow the old count. */
-function appendToVector(payload: Uint8Array, extra: number[]): Uint8Array {
+function appendToVector(payload: Uint8Array, extra: number[][]): Uint8Array {
   const r = new Reader(payload);
   const n = r.u32();
   const out = new ByteSink();
-  out.append(encodeULEB(n + 1));
+  out.append(encodeULEB(n + extra.length));
   out.append(payload.subarray(r.pos));
-  out.append(extra);
+  for (const e of extra) out.append(e);
   return out.result();
 }
 
@@ -795,10 +1093,18 @@ export interface InstrumentOptions {
    * issue's reference counts (libsodium X25519: 1,756,947), where `end` is not an instruction.
    */
   countEnd?: boolean;
+  /**
+   * Trace mode (default false): besides the instruction count, hash the sequence of executed
+   * segments (control-flow trace) and the sequence of memory accesses with their effective
+   * addresses (memory trace), and count the memory accesses; see the module header and
+   * readTrace(). The instruction count is the same as without tracing.
+   */
+  trace?: boolean;
 }
 
 export function instrumentWasmWithStats(bytes: Uint8Array, options: InstrumentOptions = {}): { bytes: Uint8Array<ArrayBuffer>; stats: InstrumentStats } {
   const sections = parseSections(bytes);
+  const tracing = options.trace ?? false;
 
   let importedGlobals = 0;
   let definedGlobals = 0;
@@ -810,23 +1116,44 @@ export function instrumentWasmWithStats(bytes: Uint8Array, options: InstrumentOp
     }
   }
   const globalIndex = importedGlobals + definedGlobals;
-  const stats: InstrumentStats = { functions: 0, instructions: 0, segments: 0, counterGlobalIndex: globalIndex };
+  const stats: InstrumentStats = { functions: 0, instructions: 0, segments: 0, counterGlobalIndex: globalIndex, memoryAccessSites: 0 };
 
-  // (mut i64) (i64.const 0) end
-  const newGlobal = [0x7e, 0x01, 0x42, 0x00, 0x0b];
-  const nameBytes = textEncoder.encode(COUNTER_EXPORT_NAME);
-  const newExport = [...encodeULEB(nameBytes.length), ...nameBytes, 0x03, ...encodeULEB(globalIndex)];
+  let trace: { globals: TraceGlobals; params: number[] } | undefined;
+  if (tracing) {
+    if (hasMemory64(sections)) throw new Error('trace mode does not support 64-bit memories');
+    trace = {
+      globals: { controlFlow: globalIndex + 1, memory: globalIndex + 2, memoryCount: globalIndex + 3 },
+      params: definedFunctionParams(sections),
+    };
+  }
+
+  // (mut i64) (i64.const init) end
+  const i64Global = (init: bigint): number[] => [0x7e, 0x01, 0x42, ...encodeSLEB(BigInt.asIntN(64, init)), 0x0b];
+  const exportEntry = (name: string, index: number): number[] => {
+    const nameBytes = textEncoder.encode(name);
+    return [...encodeULEB(nameBytes.length), ...nameBytes, 0x03, ...encodeULEB(index)];
+  };
+  const newGlobals = [i64Global(0n)];
+  const newExports = [exportEntry(COUNTER_EXPORT_NAME, globalIndex)];
+  if (trace) {
+    newGlobals.push(i64Global(TRACE_HASH_SEED), i64Global(TRACE_HASH_SEED), i64Global(0n));
+    newExports.push(
+      exportEntry(CONTROL_FLOW_EXPORT_NAME, trace.globals.controlFlow),
+      exportEntry(MEMORY_TRACE_EXPORT_NAME, trace.globals.memory),
+      exportEntry(MEMORY_COUNT_EXPORT_NAME, trace.globals.memoryCount),
+    );
+  }
 
   const out: Section[] = [];
   let wroteGlobal = false;
   let wroteExport = false;
   const emitMissingBefore = (rank: number): void => {
     if (!wroteGlobal && rank > SECTION_RANK[SEC_GLOBAL]!) {
-      out.push({ id: SEC_GLOBAL, payload: new Uint8Array([0x01, ...newGlobal]) });
+      out.push({ id: SEC_GLOBAL, payload: appendToVector(new Uint8Array([0x00]), newGlobals) });
       wroteGlobal = true;
     }
     if (!wroteExport && rank > SECTION_RANK[SEC_EXPORT]!) {
-      out.push({ id: SEC_EXPORT, payload: new Uint8Array([0x01, ...newExport]) });
+      out.push({ id: SEC_EXPORT, payload: appendToVector(new Uint8Array([0x00]), newExports) });
       wroteExport = true;
     }
   };
@@ -843,15 +1170,15 @@ export function instrumentWasmWithStats(bytes: Uint8Array, options: InstrumentOp
     emitMissingBefore(SECTION_RANK[s.id]!);
     switch (s.id) {
       case SEC_GLOBAL:
-        out.push({ id: SEC_GLOBAL, payload: appendToVector(s.payload, newGlobal) });
+        out.push({ id: SEC_GLOBAL, payload: appendToVector(s.payload, newGlobals) });
         wroteGlobal = true;
         break;
       case SEC_EXPORT:
-        out.push({ id: SEC_EXPORT, payload: appendToVector(s.payload, newExport) });
+        out.push({ id: SEC_EXPORT, payload: appendToVector(s.payload, newExports) });
         wroteExport = true;
         break;
       case SEC_CODE:
-        out.push({ id: SEC_CODE, payload: instrumentCodeSection(s.payload, payloadOffset, globalIndex, stats, options.countEnd ?? true) });
+        out.push({ id: SEC_CODE, payload: instrumentCodeSection(s.payload, payloadOffset, globalIndex, stats, options.countEnd ?? true, trace) });
         break;
       default:
         out.push(s);
@@ -890,6 +1217,55 @@ export function readCount(instance: WebAssembly.Instance): bigint {
 /** Resets the instance's instruction counter to 0. */
 export function resetCount(instance: WebAssembly.Instance): void {
   counterGlobal(instance).value = 0n;
+}
+
+/** What a trace-mode instance recorded since instantiation / the last resetTrace. */
+export interface Trace {
+  /** Executed instructions (the same figure as readCount). */
+  instructions: bigint;
+  /** Hash of the sequence of executed segments (basic blocks split after calls). */
+  controlFlow: bigint;
+  /** Hash of the sequence of memory accesses: (kind, effective address), bulk ops with source and length. */
+  memory: bigint;
+  /** Number of memory-accessing instructions executed (a bulk operation counts once). */
+  memoryAccesses: bigint;
+}
+
+function traceGlobals(instance: WebAssembly.Instance): [WebAssembly.Global, WebAssembly.Global, WebAssembly.Global] {
+  const x = instance.exports as Record<string, unknown>;
+  const names = [CONTROL_FLOW_EXPORT_NAME, MEMORY_TRACE_EXPORT_NAME, MEMORY_COUNT_EXPORT_NAME];
+  const gs = names.map((n) => x[n]);
+  if (!gs.every((g) => g instanceof WebAssembly.Global)) {
+    throw new Error('instance has no trace globals (not instrumented with { trace: true }?)');
+  }
+  return gs as [WebAssembly.Global, WebAssembly.Global, WebAssembly.Global];
+}
+
+/** Reads the instance's trace (instrumented with `{ trace: true }`). */
+export function readTrace(instance: WebAssembly.Instance): Trace {
+  const [cf, mem, n] = traceGlobals(instance);
+  return {
+    instructions: readCount(instance),
+    controlFlow: BigInt.asUintN(64, cf.value as bigint),
+    memory: BigInt.asUintN(64, mem.value as bigint),
+    memoryAccesses: BigInt(n.value as bigint),
+  };
+}
+
+/** Resets the instruction counter, both trace hashes and the memory-access count. */
+export function resetTrace(instance: WebAssembly.Instance): void {
+  const [cf, mem, n] = traceGlobals(instance);
+  resetCount(instance);
+  cf.value = BigInt.asIntN(64, TRACE_HASH_SEED);
+  mem.value = BigInt.asIntN(64, TRACE_HASH_SEED);
+  n.value = 0n;
+}
+
+/** Resets the trace, runs f and returns what it recorded. */
+export function traceOf(instance: WebAssembly.Instance, f: () => void): Trace {
+  resetTrace(instance);
+  f();
+  return readTrace(instance);
 }
 
 export interface Capture {

@@ -82,6 +82,13 @@ export function ed25519PrivateKey(seed: Uint8Array): KeyObject {
   return crypto.createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' });
 }
 export function ed25519PublicKey(raw: Uint8Array): KeyObject {
+  // RFC 8032 §5.1.3: y < p, and no sign bit on x = 0 (y = 1 or p - 1). OpenSSL reduces such
+  // encodings and accepts them; the firmware refuses them, and so does the host.
+  if (raw.length !== 32) throw new Error(`Ed25519 public key of ${raw.length} bytes`);
+  let y = 0n;
+  for (let i = 31; i >= 0; i--) y = (y << 8n) | BigInt(raw[i]! & (i === 31 ? 0x7f : 0xff));
+  const p = (1n << 255n) - 19n;
+  if (y >= p || ((raw[31]! & 0x80) && (y === 1n || y === p - 1n))) throw new Error('non-canonical Ed25519 public key');
   return crypto.createPublicKey({ key: Buffer.concat([SPKI_ED25519, raw]), format: 'der', type: 'spki' });
 }
 /** Raw 32-byte key material of an OKP key (X25519/Ed25519), private or public. */

@@ -21,6 +21,7 @@ import {
 } from '../protocol/constants.js';
 import { hkdfExtract, macA as deriveMacA, macB as deriveMacB, openRecord, sealRecord, trafficKeys, type TrafficKeys } from './keyschedule.js';
 import { validateHandsetCert, type ValidatedCert } from './validate.js';
+import { UnknownIdCache } from './unknown-ids.js';
 
 export interface ServerOptions {
   store: CertStore;
@@ -37,10 +38,23 @@ export interface ServerOptions {
   random?: (n: number) => Uint8Array;
   /** Accepted |timestamp - now|, seconds. */
   freshnessWindowSec?: number;
-  /** Entries in the replay cache; when full of live entries, new hellos get ERR_BUSY. */
+  /**
+   * Entries in the replay cache; when full of live entries, new hellos get ERR_BUSY. Only hellos
+   * whose C_A was found and validated are recorded, and a handshake that ends without completing
+   * releases its entry, so unauthenticated floods cannot fill it (docs/PROTOCOL.md).
+   */
   replayCapacity?: number;
   maxHalfOpen?: number;
   halfOpenTimeoutMs?: number;
+  /**
+   * With maxHalfOpen handshakes waiting for message 3: 'evict-oldest' (default) ends the oldest
+   * with ERR_BUSY to admit the new one, so a flood delays no handset whose message 3 comes back
+   * within maxHalfOpen / (flood rate); 'refuse' answers the new hello with ERR_BUSY.
+   */
+  halfOpenPolicy?: 'evict-oldest' | 'refuse';
+  /** Negative cache of IDs the store does not know: entries (0 disables) and lifetime in ms. */
+  unknownIdCapacity?: number;
+  unknownIdTtlMs?: number;
   /** Receives each application message; a returned value is sent back as a record. */
   onApplicationData?: (data: Uint8Array, session: ServerSession) => Uint8Array | null | undefined | void;
   onEvent?: (e: ServerEvent) => void;
@@ -58,19 +72,22 @@ export class AirshakeServer {
   readonly ca: KeyObject;
   readonly key: KeyObject;
   private readonly replay = new Map<string, number>(); // key -> expiry (ms)
-  private readonly halfOpen = new Set<ServerSession>();
+  private readonly halfOpen = new Set<ServerSession>(); // in deadline order (one timeout, a clock that moves on)
+  private readonly unknownIds: UnknownIdCache;
   private nextId = 1;
   private closed = false;
-  readonly stats = { hellos: 0, established: 0, failed: 0, cacheHits: 0, storeLookups: 0, replaysRejected: 0, busy: 0, timeouts: 0 };
+  readonly stats = { hellos: 0, established: 0, failed: 0, cacheHits: 0, storeLookups: 0, replaysRejected: 0, busy: 0, timeouts: 0, unknownIdHits: 0, evicted: 0 };
 
   constructor(options: ServerOptions) {
     this.opts = {
       suites: [Suite.X25519_ED25519_CHACHAPOLY_SHA256], now: Date.now,
       random: (n: number) => new Uint8Array(crypto.randomBytes(n)),
-      freshnessWindowSec: 300, replayCapacity: 100_000, maxHalfOpen: 1024, halfOpenTimeoutMs: 30_000,
+      freshnessWindowSec: 300, replayCapacity: 100_000, maxHalfOpen: 16_384, halfOpenTimeoutMs: 30_000,
+      halfOpenPolicy: 'evict-oldest', unknownIdCapacity: 4096, unknownIdTtlMs: 30_000,
       // an option given as undefined keeps its default
       ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ServerOptions,
     };
+    this.unknownIds = new UnknownIdCache(this.opts.unknownIdCapacity, this.opts.unknownIdTtlMs);
     this.ca = ed25519PublicKey(options.caPublicKey);
     this.key = x25519PrivateKey(options.privateKey);
     if (options.certificate.length > MAX_CERT) throw new Error(`certificate of ${options.certificate.length} bytes: message 2 carries at most ${MAX_CERT}`);
@@ -91,19 +108,54 @@ export class AirshakeServer {
   }
 
   get halfOpenCount(): number { return this.halfOpen.size; }
+  /** Live and not yet dropped entries of the replay cache. */
+  get replayCount(): number { return this.replay.size; }
+  /** Entries of the negative cache of unknown IDs. */
+  get unknownIdCount(): number { return this.unknownIds.size; }
+
+  /** @internal Makes room for one more half-open handshake: expired ones first, else the oldest. */
+  admitHalfOpen(): boolean {
+    if (this.halfOpen.size < this.opts.maxHalfOpen) return true;
+    const now = this.opts.now();
+    // Deadline order: expired handshakes sit at the front.
+    for (const s of this.halfOpen) {
+      if (s.deadline > now) break;
+      this.stats.timeouts++;
+      this.end(s, Err.TIMEOUT, 'message 3 did not arrive in time');
+    }
+    if (this.halfOpen.size < this.opts.maxHalfOpen) return true;
+    if (this.opts.halfOpenPolicy === 'refuse') return false;
+    while (this.halfOpen.size >= this.opts.maxHalfOpen) {
+      const oldest = this.halfOpen.values().next().value as ServerSession;
+      this.stats.evicted++;
+      this.stats.busy++;
+      this.end(oldest, Err.BUSY, 'evicted: the oldest half-open handshake, to admit a new one');
+    }
+    return true;
+  }
+
+  /** Fails another session on behalf of this one: its transport or handler throwing must not stop us. */
+  private end(s: ServerSession, code: number, reason: string): void {
+    this.halfOpen.delete(s);
+    try { s.fail(code, reason); } catch { try { s.close(); } catch { /* closed as far as B is concerned */ } }
+  }
 
   /** Closes every session and forgets the replay cache. */
   close(): void {
     for (const s of [...this.halfOpen]) s.close();
     this.replay.clear();
+    this.unknownIds.clear();
     this.closed = true;
   }
 
   /** @internal */ trackHalfOpen(s: ServerSession, on: boolean): void { if (on) this.halfOpen.add(s); else this.halfOpen.delete(s); }
   /** @internal */ emit(e: ServerEvent): void { this.opts.onEvent?.(e); }
 
-  /** @internal Freshness: Err.OK, STALE, REPLAY or BUSY; records the pair when fresh. */
-  checkFresh(idA: Uint8Array, randomA: Uint8Array, ts: number): number {
+  /**
+   * @internal Freshness: Err.OK, STALE, REPLAY or BUSY; records the pair when fresh and `record`
+   * (B records it only once C_A is found: recordFresh).
+   */
+  checkFresh(idA: Uint8Array, randomA: Uint8Array, ts: number, record = true): number {
     const now = this.opts.now();
     const w = this.opts.freshnessWindowSec;
     if (Math.abs(ts - now / 1000) > w) return Err.STALE;
@@ -117,11 +169,28 @@ export class AirshakeServer {
       for (const [k, exp] of this.replay) { if (exp >= now) break; this.replay.delete(k); }
       if (this.replay.size >= this.opts.replayCapacity) { this.stats.busy++; return Err.BUSY; }
     }
-    // An accepted timestamp stays acceptable while |ts - now| <= W, i.e. up to 2W after the
-    // earliest moment it was accepted: keep the entry that long, boundary included.
-    this.replay.set(key, now + 2 * w * 1000);
+    if (record) this.recordFresh(key);
     return Err.OK;
   }
+
+  /** @internal The replay-cache key of a hello. */
+  replayKey(idA: Uint8Array, randomA: Uint8Array): string { return Buffer.concat([idA, randomA]).toString('hex'); }
+
+  /** @internal Records a pair checkFresh passed (with no other work on this thread in between). */
+  recordFresh(key: string): number {
+    // An accepted timestamp stays acceptable while |ts - now| <= W, i.e. up to 2W after the
+    // earliest moment it was accepted: keep the entry that long, boundary included.
+    const expiry = this.opts.now() + 2 * this.opts.freshnessWindowSec * 1000;
+    this.replay.set(key, expiry);
+    return expiry;
+  }
+
+  /**
+   * @internal A handshake that ended without completing gives its pair back: its own entry only
+   * (`expiry` as recordFresh returned it), not a later handshake's for the same pair recorded
+   * after this one's had expired.
+   */
+  releaseFresh(key: string, expiry: number): void { if (this.replay.get(key) === expiry) this.replay.delete(key); }
 
   /** @internal C_A for ID_A: from the cache, else from the store (validated, then cached). */
   lookup(idA: Uint8Array): { ok: true; cert: ValidatedCert; hit: boolean } | { ok: false; code: number; reason: string } {
@@ -134,6 +203,11 @@ export class AirshakeServer {
       this.stats.cacheHits++;
       return { ok: true, cert: hit, hit: true };
     }
+    const idHex = this.unknownIds.enabled ? Buffer.from(idA).toString('hex') : '';
+    if (this.unknownIds.enabled && this.unknownIds.has(idHex, this.opts.now())) {
+      this.stats.unknownIdHits++;
+      return { ok: false, code: Err.UNKNOWN_ID, reason: 'no certificate enrolled under ID_A (negative cache)' };
+    }
     this.stats.storeLookups++;
     let stored;
     try {
@@ -142,7 +216,10 @@ export class AirshakeServer {
       if (e instanceof StoreUnavailableError) return { ok: false, code: Err.STORE, reason: e.message };
       throw e;
     }
-    if (!stored) return { ok: false, code: Err.UNKNOWN_ID, reason: 'no certificate enrolled under ID_A' };
+    if (!stored) {
+      if (this.unknownIds.enabled) this.unknownIds.add(idHex, this.opts.now());
+      return { ok: false, code: Err.UNKNOWN_ID, reason: 'no certificate enrolled under ID_A' };
+    }
     if (stored.revokedAt !== null) return { ok: false, code: Err.REVOKED, reason: `revoked: ${stored.revocationReason ?? ''}` };
     const v = validateHandsetCert(stored.der, idA, this.ca, nowSec);
     if (!v.ok) return v;
@@ -161,6 +238,9 @@ export class ServerSession {
   private expectMacA?: Buffer;
   private seqAB = 0n;
   private seqBA = 0n;
+  /** The replay-cache entry this handshake recorded, until it completes or gives it back. */
+  private replayKey?: string;
+  private replayExpiry = 0;
 
   constructor(private readonly server: AirshakeServer, readonly id: number, private readonly send: (m: Uint8Array) => void) {}
 
@@ -170,7 +250,8 @@ export class ServerSession {
   receive(msg: Uint8Array): void {
     try {
       if (this.st === St.CLOSED) return;
-      if (msg.length >= 1 && msg[0] === MsgType.ALERT) return this.fail(Err.PEER_ALERT, `peer alert ${msg.length >= 2 ? errName(msg[1]!) : '(empty)'}`, false);
+      if (msg.length === 0) return this.fail(Err.DECODE, 'empty message'); // no type byte: malformed, in any state
+      if (msg[0] === MsgType.ALERT) return this.fail(Err.PEER_ALERT, `peer alert ${msg.length >= 2 ? errName(msg[1]!) : '(empty)'}`, false);
       if (this.st === St.NEW) return this.onHello(msg);
       if (this.st === St.WAIT_M3) return this.onFinish(msg);
       return this.onRecord(msg);
@@ -198,12 +279,14 @@ export class ServerSession {
     this.idA = new Uint8Array(idA);
     const suite = s.opts.suites.find((x) => offered.includes(x));
     if (suite === undefined) return this.fail(Err.NO_COMMON_SUITE, `offered ${offered.join(',')}`);
-    const fresh = s.checkFresh(idA, randomA, ts);
+    const fresh = s.checkFresh(idA, randomA, ts, false);
     if (fresh !== Err.OK) return this.fail(fresh, fresh === Err.STALE ? `timestamp ${ts}` : 'replay cache');
-    if (s.halfOpenCount >= s.opts.maxHalfOpen) s.sweep(); // expired ones do not count
-    if (s.halfOpenCount >= s.opts.maxHalfOpen) { s.stats.busy++; return this.fail(Err.BUSY, 'half-open handshakes at their bound'); }
+    if (s.opts.halfOpenPolicy === 'refuse' && !s.admitHalfOpen()) { s.stats.busy++; return this.fail(Err.BUSY, 'half-open handshakes at their bound'); }
     const found = s.lookup(idA);
     if (!found.ok) return this.fail(found.code, found.reason);
+    // Recorded only now, for a hello whose C_A is enrolled and valid: made-up IDs leave no state.
+    this.replayKey = s.replayKey(idA, randomA);
+    this.replayExpiry = s.recordFresh(this.replayKey);
     this.suite = suite;
     // Z = DH(sk_B, pk_A); PRK = HKDF-Extract(random_A || random_B, Z)
     let z: Buffer;
@@ -224,6 +307,7 @@ export class ServerSession {
     this.expectMacA = deriveMacA(prk, th3);
     this.keys = trafficKeys(prk, th3);
     prk.fill(0);
+    s.admitHalfOpen(); // 'evict-oldest': ends the oldest waiting handshake if at the bound
     this.st = St.WAIT_M3;
     this.deadline = s.opts.now() + s.opts.halfOpenTimeoutMs;
     s.trackHalfOpen(this, true);
@@ -250,6 +334,7 @@ export class ServerSession {
     if (!pt) return this.fail(Err.RECORD, 'first record does not authenticate');
     this.seqAB++;
     this.st = St.ESTABLISHED;
+    this.replayKey = undefined; // completed: the pair stays recorded for its 2W
     this.server.trackHalfOpen(this, false);
     this.deadline = Infinity;
     this.expectMacA!.fill(0);
@@ -262,9 +347,9 @@ export class ServerSession {
     if (m[0] !== MsgType.RECORD) return this.fail(Err.UNEXPECTED, `message type 0x${m[0]?.toString(16)} where a record was expected`);
     if (m.length < REC_HDR + TAG_LEN) return this.fail(Err.DECODE, 'record too short');
     const len = (m[1]! << 8) | m[2]!;
+    if (len < TAG_LEN) return this.fail(Err.DECODE, 'record shorter than its tag'); // as the handset and message 3
     if (REC_HDR + len > m.length) return this.fail(Err.DECODE, 'record truncated');
     if (REC_HDR + len < m.length) return this.fail(Err.TRAILING, 'bytes after the record');
-    if (len < TAG_LEN) return this.fail(Err.DECODE, 'record shorter than its tag');
     if (len - TAG_LEN > MAX_APP) return this.fail(Err.RECORD_OVERFLOW, `record of ${len} bytes`);
     const pt = openRecord(this.keys!.kAB, this.keys!.ivAB, this.seqAB, m.subarray(0, REC_HDR), m.subarray(REC_HDR));
     if (!pt) return this.fail(Err.RECORD, 'record does not authenticate');
@@ -300,6 +385,7 @@ export class ServerSession {
     if (this.st === St.CLOSED) return;
     this.st = St.CLOSED;
     this.server.trackHalfOpen(this, false);
+    if (this.replayKey !== undefined) { this.server.releaseFresh(this.replayKey, this.replayExpiry); this.replayKey = undefined; }
     if (this.keys) { this.keys.kAB.fill(0); this.keys.kBA.fill(0); this.keys.ivAB.fill(0); this.keys.ivBA.fill(0); }
     this.expectMacA?.fill(0);
     this.server.emit({ type: 'closed', session: this.id });

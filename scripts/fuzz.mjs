@@ -1,0 +1,264 @@
+// npm run fuzz -- [--seconds N] [--target NAME[,NAME]] [--fresh] [--json] [--verbose] [--write-seeds]
+//
+// libFuzzer with ASan and UBSan on the release firmware: translates build/handset.wasm with
+// wabt's wasm2c (as npm run test:native does), compiles it with clang together with
+// fuzz/harness.c into one fuzz binary per target (build/fuzz/fuzz-<target>), then for each target
+//   1. replays every reproducer under fuzz/regressions/<target>/ (each past crash is a regression test);
+//   2. fuzzes for N seconds (default 30) on the working corpus build/fuzz/corpus-<target>, seeded
+//      from fuzz/corpus/<target>/, and reports executions, exec/s and coverage (libFuzzer's cov and
+//      ft counters from the final stats).
+// Exits non-zero on a crash (an invariant violation aborts too: see fuzz/harness.c), leaving the
+// reproducer in build/fuzz/crashes/<target>/. --fresh empties the working corpora first (a run
+// from the seeds alone, as for the figures in docs/FUZZING.md). --write-seeds regenerates fuzz/corpus/ from the
+// trace vectors (test/vectors/trace-suite1.json). docs/FUZZING.md has the details.
+// Needs clang, lld and libFuzzer's runtime (Debian: clang lld libclang-rt-14-dev) and wasm2c (wabt).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const TARGETS = {
+  msg2: { define: 'FUZZ_TARGET_MSG2', what: 'message 2 into finish()', dict: 'fuzz/x509.dict' },
+  x509: { define: 'FUZZ_TARGET_X509', what: 'C_B inside a well-formed message 2: x509Parse via finish()', dict: 'fuzz/x509.dict' },
+  record: { define: 'FUZZ_TARGET_RECORD', what: 'a record from B into open(), ESTABLISHED after the trace' },
+};
+
+// ---- arguments ----
+const argv = process.argv.slice(2);
+const opts = { seconds: 30, targets: Object.keys(TARGETS), json: false, verbose: false, writeSeeds: false, fresh: false };
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  const val = () => { const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i]; if (v === undefined) usage(`${a} needs a value`); return v; };
+  if (a.startsWith('--seconds')) { opts.seconds = Number(val()); if (!(opts.seconds > 0)) usage('--seconds must be a positive number'); }
+  else if (a.startsWith('--target')) { opts.targets = val().split(',').filter(Boolean); for (const t of opts.targets) if (!TARGETS[t]) usage(`unknown target ${t}`); }
+  else if (a === '--json') opts.json = true;
+  else if (a === '--verbose') opts.verbose = true;
+  else if (a === '--fresh') opts.fresh = true;
+  else if (a === '--write-seeds') opts.writeSeeds = true;
+  else usage(`unknown argument ${a}`);
+}
+function usage(msg) {
+  console.error(`fuzz: ${msg}\nusage: node scripts/fuzz.mjs [--seconds N] [--target ${Object.keys(TARGETS).join('|')}[,...]] [--fresh] [--json] [--verbose] [--write-seeds]`);
+  process.exit(2);
+}
+const log = (s) => (opts.json ? process.stderr : process.stdout).write(s + '\n');
+
+// ---- vectors from the trace ----
+const t = JSON.parse(readFileSync('test/vectors/trace-suite1.json', 'utf8'));
+const hex = (h) => Buffer.from(h, 'hex');
+const m2 = hex(t.messages.m2);
+const certLen = m2.readUInt16BE(18);
+const certB = m2.subarray(20, 20 + certLen);
+if (!certB.equals(hex(t.certificates.server)) || m2.length !== 20 + certLen + 16) throw new Error('trace: message 2 does not frame C_B as expected');
+const macB = m2.subarray(m2.length - 16);
+if (!macB.equals(hex(t.derived.macB))) throw new Error('trace: MAC_B differs');
+
+/** A record from B (0x17 || length || ciphertext || tag), sealed with the trace's k_BA and iv_BA. */
+function sealFromB(seq, plaintext) {
+  const nonce = Buffer.from(hex(t.derived.ivBA));
+  const s = Buffer.alloc(8);
+  s.writeBigUInt64BE(BigInt(seq));
+  for (let i = 0; i < 8; i++) nonce[4 + i] ^= s[i];
+  const len = plaintext.length + 16;
+  const hdr = Buffer.from([0x17, len >> 8, len & 0xff]);
+  const c = crypto.createCipheriv('chacha20-poly1305', hex(t.derived.kBA), nonce, { authTagLength: 16 });
+  c.setAAD(hdr, { plaintextLength: plaintext.length });
+  const ct = Buffer.concat([c.update(plaintext), c.final()]);
+  return Buffer.concat([hdr, ct, c.getAuthTag()]);
+}
+/** The genuine records: the record target's seeds, and the only inputs open() may accept. */
+const genuineRecords = {
+  'genuine-seq0-hello': sealFromB(0, Buffer.from('hello from B')),
+  'genuine-seq0-empty': sealFromB(0, Buffer.alloc(0)),
+  'genuine-seq0-512': sealFromB(0, Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7) & 0xff))),
+};
+const seeds = {
+  msg2: { 'genuine-m2': m2, 'alert-handshake-failed': Buffer.from([0x15, 0x1c]) },
+  x509: { 'server-cert-C_B': certB, 'handset-cert': hex(t.certificates.handset), 'ca-cert': hex(t.certificates.ca) },
+  record: { ...genuineRecords, 'alert-record': Buffer.from([0x15, 0x14]) },
+};
+
+if (opts.writeSeeds) {
+  // Certificates that the trace's CA signs, so that finish() gets past the signature check to
+  // each later refusal (validity, name, key usage, key type, small-order key, MAC_B). Ed25519
+  // signatures are deterministic: the files come out the same on every run. Needs dist/ (npm run build).
+  const { createCa, issue, tbsCertificate, signCertificate, spkiDer, ed25519PrivateKey, KeyUsage } = await import('../dist/host/pki/cert.js');
+  const now = t.time, day = 86400;
+  const ca = createCa({ name: t.inputs.caName, now, seed: hex(t.inputs.caSeed), serial: Buffer.from([1]), days: 3650 });
+  if (!Buffer.from(ca.publicKey).equals(hex(t.certificates.caPublicKey))) throw new Error('the CA key differs from the trace');
+  const serverKey = hex(t.inputs.serverPrivateKey);
+  const cert = (o) => Buffer.from(issue(ca, { name: t.inputs.serverName, notBefore: now - day, notAfter: now + 365 * day, privateKey: serverKey, serial: Buffer.from([0x20, 0x02]), ...o }).cert);
+  const signed = (spec) => Buffer.from(signCertificate(tbsCertificate({ serial: Buffer.from([0x20, 0x03]), issuer: t.inputs.caName, subject: t.inputs.serverName,
+    notBefore: now - day, notAfter: now + 365 * day, keyUsage: [KeyUsage.keyAgreement], ...spec }), ca.key));
+  const x25519Spki = (raw) => Buffer.concat([hex('302a300506032b656e032100'), raw]);
+  const signedCerts = {
+    'signed-expired': cert({ notBefore: now - 2 * day, notAfter: now - day }),
+    'signed-not-yet-valid': cert({ notBefore: now + day, notAfter: now + 2 * day }),
+    'signed-no-key-agreement': cert({ keyUsage: [KeyUsage.digitalSignature] }),
+    'signed-ca-flag': signed({ spki: x25519Spki(hex(t.derived.serverPublicKey)), keyUsage: [KeyUsage.keyAgreement, KeyUsage.keyCertSign], ca: true }),
+    'signed-ed25519-key': signed({ spki: spkiDer(crypto.createPublicKey(ed25519PrivateKey(serverKey))) }),
+    'signed-small-order-key': signed({ spki: x25519Spki(Buffer.alloc(32)) }),
+    'signed-other-key': cert({ privateKey: hex(t.inputs.handsetPrivateKey) }),
+  };
+  const frame = (c) => { const h = Buffer.from(m2.subarray(0, 20)); h.writeUInt16BE(c.length, 18); return Buffer.concat([h, c, macB]); };
+  Object.assign(seeds.x509, signedCerts);
+  for (const [name, c] of Object.entries(signedCerts)) seeds.msg2[`m2-${name}`] = frame(c);
+  for (const [target, files] of Object.entries(seeds)) {
+    const dir = `fuzz/corpus/${target}`;
+    mkdirSync(dir, { recursive: true });
+    for (const [name, bytes] of Object.entries(files)) writeFileSync(path.join(dir, name), bytes);
+    log(`fuzz: wrote ${Object.keys(files).length} seeds to ${dir}`);
+  }
+  process.exit(0);
+}
+
+// The documented error codes (assembly/errors.ts): the only codes an entry point may return.
+const errors = [...readFileSync('assembly/errors.ts', 'utf8').matchAll(/export const (ERR_\w+): i32 = (0x[0-9a-fA-F]+|\d+);/g)]
+  .map((m) => [m[1], Number(m[2])]);
+for (const name of ['ERR_STATE', 'ERR_DECODE', 'ERR_TRAILING', 'ERR_UNEXPECTED', 'ERR_SUITE_NOT_OFFERED', 'ERR_PEER_ALERT', 'ERR_RECORD'])
+  if (!errors.some(([n]) => n === name)) throw new Error(`assembly/errors.ts: ${name} not found`);
+
+const carr = (name, bytes) => `static const uint8_t ${name}[] = {${[...bytes].join(',')}};\n`;
+const vectorsH =
+  '/* GENERATED by scripts/fuzz.mjs from test/vectors/trace-suite1.json and assembly/errors.ts */\n' +
+  '#include <stddef.h>\n#include <stdint.h>\n' +
+  `#define TRACE_TIME ${t.time}u\n#define TRACE_SUITE ${m2[1]}\n` +
+  carr('TRACE_HANDSET_KEY', hex(t.inputs.handsetPrivateKey)) + carr('TRACE_CA_PUBLIC_KEY', hex(t.certificates.caPublicKey)) +
+  `static const char TRACE_SERVER_NAME[] = ${JSON.stringify(t.inputs.serverName)};\n` +
+  carr('TRACE_RANDOM_A', hex(t.inputs.randomA)) + carr('TRACE_RANDOM_B', hex(t.inputs.randomB)) +
+  carr('TRACE_M1', hex(t.messages.m1)) + carr('TRACE_M2', m2) + carr('TRACE_CERT_B', certB) +
+  carr('TRACE_MAC_B', macB) + carr('TRACE_MAC_A', hex(t.derived.macA)) +
+  errors.map(([n, v]) => `#define ${n} 0x${v.toString(16)}\n`).join('') +
+  `static const int32_t KNOWN_ERRORS[] = {${errors.map(([n]) => n).join(',')}};\n` +
+  Object.values(genuineRecords).map((r, i) => carr(`GENUINE_RECORD_${i}`, r)).join('') +
+  `#define GENUINE_RECORD_COUNT ${Object.keys(genuineRecords).length}\n` +
+  `static const uint8_t *const GENUINE_RECORDS[] = {${Object.keys(genuineRecords).map((_, i) => `GENUINE_RECORD_${i}`).join(',')}};\n` +
+  `static const size_t GENUINE_RECORD_LEN[] = {${Object.values(genuineRecords).map((r) => r.length).join(',')}};\n`;
+
+// ---- build ----
+const out = 'build/fuzz';
+mkdirSync(`${out}/obj`, { recursive: true });
+const have = (cmd) => !spawnSync(cmd, ['--version'], { stdio: 'ignore' }).error;
+if (!have('clang')) fatal('clang not found: apt-get install clang lld libclang-rt-14-dev');
+if (!have('wasm2c')) fatal('wasm2c not found: apt-get install wabt');
+const rtDir = ['/usr/share/wabt/wasm2c', '/usr/src/wasm2c'].find((d) => existsSync(`${d}/wasm-rt-impl.c`));
+if (!rtDir) fatal('wasm2c runtime not found: apt-get install wabt');
+function fatal(msg) { console.error(`fuzz: ${msg}`); process.exit(2); }
+
+// Explicit bounds checks instead of wasm2c's guard pages and SIGSEGV handler, which would fight
+// ASan's; a wasm trap is caught in the harness and aborts.
+const cflags = ['-O1', '-g', '-std=gnu11', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=undefined',
+  '-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0', '-I', out, '-I', rtDir];
+const ldflags = have('ld.lld') ? ['-fuse-ld=lld'] : [];
+const clangVersion = execFileSync('clang', ['--version'], { encoding: 'utf8' }).split('\n')[0];
+const wasm = readFileSync('build/handset.wasm');
+const stamp = crypto.createHash('sha256')
+  .update(wasm).update(readFileSync('fuzz/harness.c')).update(vectorsH).update(readFileSync(`${rtDir}/wasm-rt-impl.c`))
+  .update(JSON.stringify([cflags, ldflags, clangVersion])).digest('hex');
+const stampFile = `${out}/build.stamp`;
+const bin = (target) => `${out}/fuzz-${target}`;
+const all = Object.keys(TARGETS);
+const upToDate = existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && all.every((tg) => existsSync(bin(tg)));
+
+// Run commands in parallel (the machine's cores), failing on the first error.
+async function parallel(cmds) {
+  const run = ([cmd, args]) => new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}\n${err}`))));
+  });
+  await Promise.all(cmds.map(run));
+}
+
+if (!upToDate) {
+  const t0 = Date.now();
+  rmSync(stampFile, { force: true });
+  execFileSync('wasm2c', ['build/handset.wasm', '-n', 'handset', '-o', `${out}/handset.c`], { stdio: 'inherit' });
+  writeFileSync(`${out}/fuzz_vectors.h`, vectorsH);
+  await parallel([
+    ['clang', [...cflags, '-w', '-c', `${out}/handset.c`, '-o', `${out}/obj/handset.o`]],
+    ['clang', [...cflags, '-w', '-c', `${rtDir}/wasm-rt-impl.c`, '-o', `${out}/obj/wasm-rt-impl.o`]],
+    ...all.map((tg) => ['clang', [...cflags, '-Wall', '-Wextra', `-D${TARGETS[tg].define}`, '-c', 'fuzz/harness.c', '-o', `${out}/obj/harness-${tg}.o`]]),
+  ]);
+  await parallel(all.map((tg) => ['clang', [...cflags, ...ldflags, '-o', bin(tg),
+    `${out}/obj/harness-${tg}.o`, `${out}/obj/handset.o`, `${out}/obj/wasm-rt-impl.o`, '-lm']]));
+  writeFileSync(stampFile, stamp);
+  log(`fuzz: built ${all.map(bin).join(', ')} (${((Date.now() - t0) / 1000).toFixed(1)} s; ${clangVersion})`);
+}
+
+// ---- the module's buffer capacities, for -max_len ----
+const { instance } = await WebAssembly.instantiate(wasm, { env: { airshake_random() {} } });
+const inCap = instance.exports.inCap();
+const maxLen = { msg2: inCap + 16, record: inCap + 16, x509: inCap - (1 + 1 + 16 + 2) - 16 };
+
+// ---- run ----
+const files = (dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.') && !f.endsWith('.md')).map((f) => path.join(dir, f)).filter((f) => statSync(f).isFile()) : []);
+const env = { ...process.env, ASAN_OPTIONS: 'abort_on_error=1:detect_leaks=1', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' };
+
+function libfuzzer(target, args, logFile) {
+  const r = spawnSync(bin(target), args, { env, encoding: 'utf8', maxBuffer: 256 << 20 });
+  const text = (r.stdout ?? '') + (r.stderr ?? '');
+  writeFileSync(logFile, text);
+  if (opts.verbose) process.stderr.write(text);
+  return { status: r.status, signal: r.signal, text };
+}
+const crashOf = (text) => {
+  const m = [...text.matchAll(/Test unit written to (\S+)/g)].pop();
+  const reason = text.match(/^fuzz invariant violated: .*\n.*$|^fuzz: wasm trap.*$|^.*runtime error: .*$|^==\d+==ERROR: .*$|^SUMMARY: .*$/m);
+  return { reproducer: m ? m[1] : null, reason: reason ? reason[0].replace(/\n\s*/, ': ') : 'see the log' };
+};
+
+const results = [];
+let failed = false;
+for (const target of opts.targets) {
+  const res = { target, seconds: opts.seconds, regressions: 0, executions: 0, execPerSec: 0, cov: 0, ft: 0, corpus: 0, newUnits: 0, peakRssMb: 0, crash: null };
+  results.push(res);
+  const crashDir = `${out}/crashes/${target}`;
+  mkdirSync(crashDir, { recursive: true });
+
+  // 1. every saved reproducer must now pass
+  const regs = files(`fuzz/regressions/${target}`);
+  res.regressions = regs.length;
+  if (regs.length) {
+    const r = libfuzzer(target, [`-artifact_prefix=${crashDir}/`, ...regs], `${out}/${target}-regressions.log`);
+    if (r.status !== 0) {
+      res.crash = { phase: 'regression', ...crashOf(r.text), log: `${out}/${target}-regressions.log` };
+      failed = true;
+      log(`fuzz: ${target}: a regression input under fuzz/regressions/${target} fails: ${res.crash.reason} (log ${res.crash.log})`);
+      continue;
+    }
+  }
+
+  // 2. fuzz
+  const corpus = `${out}/corpus-${target}`;
+  if (opts.fresh) rmSync(corpus, { recursive: true, force: true });
+  mkdirSync(corpus, { recursive: true });
+  const logFile = `${out}/${target}.log`;
+  log(`fuzz: ${target} (${TARGETS[target].what}) for ${opts.seconds} s...`);
+  const r = libfuzzer(target, [corpus, `fuzz/corpus/${target}`, `-max_total_time=${opts.seconds}`, '-print_final_stats=1',
+    `-artifact_prefix=${crashDir}/`, `-max_len=${maxLen[target]}`, '-timeout=25', '-len_control=20',
+    ...(TARGETS[target].dict ? [`-dict=${TARGETS[target].dict}`] : [])], logFile);
+  const stat = (k) => { const m = r.text.match(new RegExp(`^stat::${k}:\\s+(\\d+)`, 'm')); return m ? Number(m[1]) : 0; };
+  res.executions = stat('number_of_executed_units');
+  res.execPerSec = stat('average_exec_per_sec');
+  res.newUnits = stat('new_units_added');
+  res.peakRssMb = stat('peak_rss_mb');
+  const last = [...r.text.matchAll(/^#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)/gm)].pop();
+  if (last) { res.cov = Number(last[2]); res.ft = Number(last[3]); res.corpus = Number(last[4]); }
+  if (r.status !== 0 || /Test unit written to|==ERROR: /.test(r.text)) {
+    res.crash = { phase: 'fuzz', ...crashOf(r.text), log: logFile };
+    failed = true;
+    log(`fuzz: ${target}: CRASH: ${res.crash.reason}\n  reproducer: ${res.crash.reproducer ?? '(none written)'}\n  log: ${logFile}\n` +
+      `  replay: ${bin(target)} ${res.crash.reproducer ?? ''}\n  keep it as a regression: cp ${res.crash.reproducer ?? 'REPRODUCER'} fuzz/regressions/${target}/`);
+  } else if (!res.executions) {
+    res.crash = { phase: 'fuzz', reason: 'libFuzzer reported no final stats', log: logFile };
+    failed = true;
+    log(`fuzz: ${target}: no final stats (log ${logFile})`);
+  }
+  log(`fuzz: ${target}: ${res.executions} executions, ${res.execPerSec} exec/s, cov ${res.cov}, ft ${res.ft}, corpus ${res.corpus} (${res.newUnits} new), ` +
+    `${res.regressions} regression inputs replayed, peak RSS ${res.peakRssMb} MB${res.crash ? ', CRASH' : ', no crash'}`);
+}
+
+if (opts.json) console.log(JSON.stringify({ ok: !failed, clang: clangVersion, targets: results }));
+process.exit(failed ? 1 : 0);
