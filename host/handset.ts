@@ -21,7 +21,12 @@ interface HandsetExports {
   state(): number;
   error(): number;
   peerAlert(): number;
-  inBuf(): number; inCap(): number; outBuf(): number; outCap(): number; appBuf(): number; appCap(): number;
+  inBuf(): number; inCap(): number; outBuf(): number; outCap(): number;
+  /** Application data is sealed and opened in place: plaintext to send goes here, before finish() or seal(). */
+  sendAppBuf(): number;
+  /** Where open() leaves the plaintext (inside IN). */
+  recvAppBuf(): number;
+  appCap(): number;
   idA(): number;
   heapBase(): number;
 }
@@ -101,14 +106,14 @@ export class Handset {
   finish(msg2: Uint8Array, now: number, appData: Uint8Array = new Uint8Array(0)): Uint8Array {
     const x = this.exports;
     this.put(x.inBuf() >>> 0, x.inCap() >>> 0, msg2, 'finish: message 2');
-    this.put(x.appBuf() >>> 0, x.appCap() >>> 0, appData, 'finish: application data');
+    this.put(x.sendAppBuf() >>> 0, x.appCap() >>> 0, appData, 'finish: application data');
     return this.out(this.check(x.finish(msg2.length, now >>> 0, appData.length), 'finish'));
   }
 
   /** An application record A → B. */
   seal(data: Uint8Array): Uint8Array {
     const x = this.exports;
-    this.put(x.appBuf() >>> 0, x.appCap() >>> 0, data, 'seal');
+    this.put(x.sendAppBuf() >>> 0, x.appCap() >>> 0, data, 'seal');
     return this.out(this.check(x.seal(data.length), 'seal'));
   }
 
@@ -117,7 +122,7 @@ export class Handset {
     const x = this.exports;
     this.put(x.inBuf() >>> 0, x.inCap() >>> 0, record, 'open');
     const n = this.check(x.open(record.length), 'open');
-    const p = x.appBuf() >>> 0;
+    const p = x.recvAppBuf() >>> 0;
     const pt = this.mem.slice(p, p + n);
     this.mem.fill(0, p, p + n);
     return pt;

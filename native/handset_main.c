@@ -39,7 +39,7 @@ static int hex_equal(const uint8_t *got, size_t n, const uint8_t *want, size_t w
 
 /* One handshake on the trace: provision, message 1, message 2 -> message 3. Returns 1 when both match. */
 static int handshake(Z_handset_instance_t *inst, wasm_rt_memory_t *mem, int check) {
-  u32 in = Z_handsetZ_inBuf(inst), out = Z_handsetZ_outBuf(inst), app = Z_handsetZ_appBuf(inst);
+  u32 in = Z_handsetZ_inBuf(inst), out = Z_handsetZ_outBuf(inst), app = Z_handsetZ_sendAppBuf(inst);
   memcpy(mem->data + in, TRACE_HANDSET_KEY, 32);
   memcpy(mem->data + in + 32, TRACE_CA_PUBLIC_KEY, 32);
   memcpy(mem->data + in + 64, TRACE_SERVER_NAME, sizeof(TRACE_SERVER_NAME) - 1);

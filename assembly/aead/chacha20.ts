@@ -1,6 +1,7 @@
 // ChaCha20 (RFC 8439 §2.3, §2.4): the 96-bit-nonce, 32-bit-counter variant.
 // Constant-time: add, rotate, xor only; no data-dependent branch or address.
 import { wipe } from "../ct/ct";
+import { CHACHA_KS } from "../memmap";
 
 // @ts-ignore: decorator
 @inline export const CHACHA20_KEY: usize = 32;
@@ -10,7 +11,8 @@ import { wipe } from "../ct/ct";
 @inline export const CHACHA20_BLOCK: usize = 64;
 
 /** One keystream block; wiped before return. */
-const KS: usize = memory.data(<i32>(CHACHA20_BLOCK));
+// @ts-ignore: decorator
+@inline const KS: usize = CHACHA_KS; // in the scratch arena (memmap.ts, level 0)
 
 /** RFC 8439 §2.3: the block function for (key, nonce, counter), serialised little-endian to out. */
 export function chacha20Block(out: usize, key: usize, nonce: usize, counter: u32): void {

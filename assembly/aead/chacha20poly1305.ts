@@ -4,6 +4,7 @@
 // on failure fills the output with zeros, so no unauthenticated plaintext is ever released.
 import { verify16, wipe } from "../ct/ct";
 import { ERR_AEAD_TAG, OK } from "../errors";
+import { AEAD_LENS, AEAD_MAC, AEAD_OTK, AEAD_TAG_BUF } from "../memmap";
 import { CHACHA20_BLOCK, chacha20Block, chacha20Xor } from "./chacha20";
 import { POLY1305_CTX_SIZE, POLY1305_TAG, poly1305Final, poly1305Init, poly1305Pad16, poly1305Update } from "./poly1305";
 
@@ -19,10 +20,15 @@ import { POLY1305_CTX_SIZE, POLY1305_TAG, poly1305Final, poly1305Init, poly1305P
  */
 
 /** The one-time Poly1305 key block, the MAC state, the computed tag and the length block. */
-const OTK: usize = memory.data(<i32>(CHACHA20_BLOCK));
-const MAC: usize = memory.data(<i32>(POLY1305_CTX_SIZE));
-const TAG: usize = memory.data(<i32>(POLY1305_TAG));
-const LENS: usize = memory.data(16);
+// (In the scratch arena, memmap.ts level 1.)
+// @ts-ignore: decorator
+@inline const OTK: usize = AEAD_OTK;
+// @ts-ignore: decorator
+@inline const MAC: usize = AEAD_MAC;
+// @ts-ignore: decorator
+@inline const TAG: usize = AEAD_TAG_BUF;
+// @ts-ignore: decorator
+@inline const LENS: usize = AEAD_LENS;
 
 /** Poly1305 over aad | pad16 | ct | pad16 | le64(aadLen) | le64(ctLen), tag to TAG. */
 function authenticate(key: usize, nonce: usize, aad: usize, aadLen: usize, ct: usize, ctLen: usize): void {

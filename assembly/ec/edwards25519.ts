@@ -14,6 +14,7 @@ import {
   feSq, feSub, feToBytes, feZero,
 } from "./field25519";
 import { ED_D, ED_D2, ED_SQRTM1 } from "./edwards25519_base_gen";
+import { GED_CHK, GED_ENC, GED_T0, GED_U, GED_V, GED_V3, GED_VXX } from "../memmap";
 import * as fused from "./edwards25519_gen";
 import * as compact from "./edwards25519_compact";
 
@@ -60,13 +61,21 @@ function geP1P1AddPrecomp(r: usize, t: usize, qa: usize, qb: usize, qt: usize, r
 @inline function T(p: usize): usize { return p + 3 * FE_SIZE; }
 
 /** Scratch: one field element for encoding, five for decoding. */
-const T0: usize = memory.data(<i32>(FE_SIZE));
-const U: usize = memory.data(<i32>(FE_SIZE));
-const V: usize = memory.data(<i32>(FE_SIZE));
-const V3: usize = memory.data(<i32>(FE_SIZE));
-const VXX: usize = memory.data(<i32>(FE_SIZE));
-const CHK: usize = memory.data(<i32>(FE_SIZE));
-const ENC: usize = memory.data(32);
+// (In the scratch arena, memmap.ts level 1.)
+// @ts-ignore: decorator
+@inline const T0: usize = GED_T0;
+// @ts-ignore: decorator
+@inline const U: usize = GED_U;
+// @ts-ignore: decorator
+@inline const V: usize = GED_V;
+// @ts-ignore: decorator
+@inline const V3: usize = GED_V3;
+// @ts-ignore: decorator
+@inline const VXX: usize = GED_VXX;
+// @ts-ignore: decorator
+@inline const CHK: usize = GED_CHK;
+// @ts-ignore: decorator
+@inline const ENC: usize = GED_ENC;
 
 /** r = the neutral element (0 : 1 : 1) in P2. */
 export function geP2Zero(r: usize): void { feZero(X(r)); feOne(Y(r)); feOne(Z(r)); }

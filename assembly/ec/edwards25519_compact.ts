@@ -4,6 +4,7 @@
 // (ASC_SHRINK_LEVEL > 0: the handset firmware, whose flash budget is 24 KiB) and the fused one
 // otherwise (the crypto core). Same contracts: ref10 formulas, outputs may alias inputs.
 import { FE_SIZE, feAdd, feMul, feSq, feSub } from "./field25519";
+import { GEC_A, GEC_B, GEC_C, GEC_D, GEC_E, GEC_P1, GEC_P3 } from "../memmap";
 
 // @ts-ignore: decorator
 @inline function X(p: usize): usize { return p; }
@@ -15,13 +16,22 @@ import { FE_SIZE, feAdd, feMul, feSq, feSub } from "./field25519";
 @inline function T(p: usize): usize { return p + 3 * FE_SIZE; }
 
 /** A P1P1 and a P3 temporary, and five field temporaries for the addition. */
-const P1: usize = memory.data(4 * 40);
-const P3: usize = memory.data(4 * 40);
-const A: usize = memory.data(40);
-const B: usize = memory.data(40);
-const C: usize = memory.data(40);
-const D: usize = memory.data(40);
-const E: usize = memory.data(40);
+// (In the scratch arena, memmap.ts level 0: the formulas call only feMul/feSq/feAdd/feSub, which
+// use no scratch.)
+// @ts-ignore: decorator
+@inline const P1: usize = GEC_P1;
+// @ts-ignore: decorator
+@inline const P3: usize = GEC_P3;
+// @ts-ignore: decorator
+@inline const A: usize = GEC_A;
+// @ts-ignore: decorator
+@inline const B: usize = GEC_B;
+// @ts-ignore: decorator
+@inline const C: usize = GEC_C;
+// @ts-ignore: decorator
+@inline const D: usize = GEC_D;
+// @ts-ignore: decorator
+@inline const E: usize = GEC_E;
 
 /** P1 (P1P1) = 2 p, p in P2: ref10 ge_p2_dbl, 4 squarings. */
 function dblToP1(p: usize): void {

@@ -8,6 +8,7 @@
 // are valid inputs to feMul/feSq, whose bound is |even| <= 2^28, |odd| <= 2^27.
 // Every function here is constant-time unless its name ends in Vartime.
 import { feMul, feSq, feSqN } from "./field25519_gen";
+import { FE_T0, FE_T1, FE_T2, FE_T3, FE_TB } from "../memmap";
 export { feAdd, feCarry, feCmov, feCswap, feMul, feMul121665, feNeg, feSq, feSqN, feSub } from "./field25519_gen";
 
 /** Ten i32 limbs. */
@@ -20,12 +21,18 @@ export { feAdd, feCarry, feCmov, feCswap, feMul, feMul121665, feNeg, feSq, feSqN
 @inline const M25: i64 = 0x1ffffff;
 
 /** Scratch for the addition chains; wiped by them (they raise secrets in X25519). */
-const T0: usize = memory.data(<i32>(FE_SIZE));
-const T1: usize = memory.data(<i32>(FE_SIZE));
-const T2: usize = memory.data(<i32>(FE_SIZE));
-const T3: usize = memory.data(<i32>(FE_SIZE));
+// (In the scratch arena, memmap.ts level 0; T0..T3 are contiguous, wipeChain relies on it.)
+// @ts-ignore: decorator
+@inline const T0: usize = FE_T0;
+// @ts-ignore: decorator
+@inline const T1: usize = FE_T1;
+// @ts-ignore: decorator
+@inline const T2: usize = FE_T2;
+// @ts-ignore: decorator
+@inline const T3: usize = FE_T3;
 /** Scratch for feToBytes and the predicates built on it. */
-const TB: usize = memory.data(32);
+// @ts-ignore: decorator
+@inline const TB: usize = FE_TB;
 
 export function feZero(h: usize): void { memory.fill(h, 0, FE_SIZE); }
 

@@ -2,15 +2,21 @@
 // edwards25519 prime-order subgroup (RFC 8032 §5.1).
 // Variable-time: used by Ed25519 verification on public values (S, and the hash k) only.
 
+import { SC_Q2, SC_R, SC_R2 } from "../memmap";
+
 /** L as eight little-endian u32 words. */
 const L: usize = memory.data<u32>([0x5cf5d3ed, 0x5812631a, 0xa2f79cd6, 0x14def9de, 0, 0, 0, 0x10000000]);
 /** mu = floor(2^512 / L), 260 bits, nine words (HAC 14.42 Barrett constant for b = 2^32, k = 8). */
 const MU: usize = memory.data<u32>([0x0a2c131b, 0xed9ce5a3, 0x086329a7, 0x2106215d, 0xffffffeb, 0xffffffff, 0xffffffff, 0xffffffff, 0xf]);
 
 /** q2 = q1 * mu (18 words), r2 = q3 * L mod b^9 (9 words), r (9 words). */
-const Q2: usize = memory.data(18 * 4);
-const R2: usize = memory.data(9 * 4);
-const R: usize = memory.data(9 * 4);
+// (In the scratch arena, memmap.ts level 0.)
+// @ts-ignore: decorator
+@inline const Q2: usize = SC_Q2;
+// @ts-ignore: decorator
+@inline const R2: usize = SC_R2;
+// @ts-ignore: decorator
+@inline const R: usize = SC_R;
 
 /** 1 when the 32 little-endian bytes at s encode an integer < L (RFC 8032 §5.1.7 step 1). */
 export function scIsCanonicalVartime(s: usize): i32 {

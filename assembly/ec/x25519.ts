@@ -4,6 +4,7 @@
 // bits only ever form swap masks.
 import { ctIsZero, wipe } from "../ct/ct";
 import { ERR_X25519_ZERO, OK } from "../errors";
+import { X25519_STATE, X25519_STATE_BYTES } from "../memmap";
 import {
   FE_SIZE, feAdd, feCswap, feFromBytes, feInvert, feMul, feMul121665, feOne, feSq, feSub, feToBytes, feZero,
 } from "./field25519";
@@ -17,8 +18,9 @@ import { x25519Ladder } from "./x25519_ladder_gen";
  * clamped scalar.
  */
 // @ts-ignore: decorator
-@inline const STATE_SIZE: usize = 9 * FE_SIZE + 32;
-const STATE: usize = memory.data(<i32>STATE_SIZE);
+@inline const STATE_SIZE: usize = X25519_STATE_BYTES;
+// @ts-ignore: decorator
+@inline const STATE: usize = X25519_STATE; // in the scratch arena (memmap.ts, level 1)
 // @ts-ignore: decorator
 @inline const X1: usize = STATE;
 // @ts-ignore: decorator

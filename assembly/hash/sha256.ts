@@ -7,6 +7,7 @@
 //   [104, 108) bytes in the partial block (u32)
 // Constant-time: no branch or address depends on the data, only on lengths.
 import { wipe } from "../ct/ct";
+import { SHA256_W, SHA256_W_BYTES } from "../memmap";
 
 // @ts-ignore: decorator
 @inline export const SHA256_BLOCK: usize = 64;
@@ -44,8 +45,9 @@ const K: usize = memory.data<u32>([
 // @ts-ignore: decorator
 @inline const SMALL: bool = ASC_SHRINK_LEVEL > 0;
 // @ts-ignore: decorator
-@inline const W_BYTES: i32 = SMALL ? 16 * 4 : 64 * 4;
-const W: usize = memory.data(W_BYTES);
+@inline const W_BYTES: usize = SHA256_W_BYTES;
+// @ts-ignore: decorator
+@inline const W: usize = SHA256_W; // in the scratch arena (memmap.ts, level 0)
 
 // @ts-ignore: decorator
 @inline function bs1(e: u32): u32 { return rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25); }

@@ -7,6 +7,7 @@
 //   [200, 204)  bytes in the partial block (u32)
 // Constant-time: no branch or address depends on the data, only on lengths.
 import { wipe } from "../ct/ct";
+import { SHA512_W, SHA512_W_BYTES } from "../memmap";
 
 // @ts-ignore: decorator
 @inline export const SHA512_BLOCK: usize = 128;
@@ -51,8 +52,9 @@ const K: usize = memory.data<u64>([
 // @ts-ignore: decorator
 @inline const SMALL: bool = ASC_SHRINK_LEVEL > 0;
 // @ts-ignore: decorator
-@inline const W_BYTES: i32 = SMALL ? 16 * 8 : 80 * 8;
-const W: usize = memory.data(W_BYTES);
+@inline const W_BYTES: usize = SHA512_W_BYTES;
+// @ts-ignore: decorator
+@inline const W: usize = SHA512_W; // in the scratch arena (memmap.ts, level 0)
 
 // @ts-ignore: decorator
 @inline function bs1(e: u64): u64 { return rotr(e, 14) ^ rotr(e, 18) ^ rotr(e, 41); }

@@ -16,6 +16,7 @@ import {
 import { SHA256_CTX_SIZE, SHA256_OUT, sha256Final, sha256Init, sha256Update } from "../hash/sha256";
 import { hkdfSha256Expand, hkdfSha256Extract } from "../kdf/hkdf_sha256";
 import { x25519 } from "../ec/x25519";
+import { ARENA, ARENA_BYTES, CL_AAD, CL_INFO, CL_MAC, CL_NONCE, CL_PRK, CL_PSPKI, CL_TH, CL_TH_FORK, CL_Z } from "../memmap";
 import {
   AEAD_KEY_LEN, AEAD_NONCE_LEN, AEAD_TAG_LEN, DH_LEN, OFFERED_SUITE_COUNT, OFFERED_SUITES, suiteAgree, suiteKeyType,
   suiteOpen, suiteSeal, suiteVerifyCa,
@@ -67,6 +68,16 @@ export const MT_RECORD: u8 = 0x17;
 /** OUT holds message 3 at its largest (type, MAC_A, record), or an alert, or message 1. */
 // @ts-ignore: decorator
 @inline export const OUT_CAP: usize = 1 + MAC_LEN + 2 + MAX_APP + AEAD_TAG_LEN;
+/**
+ * Application data is sealed and opened IN PLACE (BearSSL's sendapp/recvapp buffers): the host
+ * writes the plaintext for message 3 or a record at OUT + SEND_APP_OFF, where message 3's
+ * ciphertext goes (type, MAC_A, length); seal() first moves it down to a record's position.
+ * open() leaves the plaintext where the ciphertext was, at IN + REC_HDR.
+ */
+// @ts-ignore: decorator
+@inline export const SEND_APP_OFF: usize = 1 + MAC_LEN + 2;
+// @ts-ignore: decorator
+@inline export const RECV_APP_OFF: usize = REC_HDR;
 
 export const ST_UNPROVISIONED: i32 = 0;
 export const ST_READY: i32 = 1;
@@ -74,14 +85,12 @@ export const ST_WAIT_M2: i32 = 2;
 export const ST_ESTABLISHED: i32 = 3;
 export const ST_FAILED: i32 = 4;
 
-// ---- static memory ----
+// ---- static memory (the scratch of finish() and provision() is in the arena: memmap.ts) ----
 export const IN: usize = memory.data(<i32>IN_CAP);
 export const OUT: usize = memory.data(<i32>OUT_CAP);
-export const APP: usize = memory.data(<i32>MAX_APP);
 
-/** Provisioned: sk_A, pk_A, ID_A, the CA key, the expected server name. */
+/** Provisioned: sk_A, ID_A, the CA key, the expected server name (pk_A is needed only for ID_A). */
 const SK_A: usize = memory.data(32);
-const PK_A: usize = memory.data(32);
 export const ID_A: usize = memory.data(<i32>ID_LEN);
 const CA_PK: usize = memory.data(32);
 const NAME: usize = memory.data(<i32>MAX_NAME);
@@ -89,14 +98,12 @@ let nameLen: usize = 0;
 
 /** SubjectPublicKeyInfo prefix of an X25519 key (RFC 8410): ID_A hashes prefix || pk_A. */
 const SPKI_X25519_PREFIX: usize = memory.data<u8>([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
-const BASEPOINT: usize = memory.data<u8>([9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
 
 /** Session: randoms (random_A || random_B, the HKDF salt), transcript hash, traffic keys. */
 // @ts-ignore: decorator
 @inline const RANDOMS_LEN: usize = 2 * RANDOM_LEN;
 const RANDOMS: usize = memory.data(<i32>RANDOMS_LEN);
 const TH_CTX: usize = memory.data(<i32>SHA256_CTX_SIZE, 8);
-const TH_FORK: usize = memory.data(<i32>SHA256_CTX_SIZE, 8);
 const K_AB: usize = memory.data(<i32>AEAD_KEY_LEN);
 const IV_AB: usize = memory.data(<i32>AEAD_NONCE_LEN);
 const K_BA: usize = memory.data(<i32>AEAD_KEY_LEN);
@@ -104,15 +111,29 @@ const IV_BA: usize = memory.data(<i32>AEAD_NONCE_LEN);
 let seqAB: u64 = 0;
 let seqBA: u64 = 0;
 let suite: u8 = 0;
-/** Scratch of finish(): DH secret, PRK, TH2/TH3, MACs, HKDF info (label || TH), nonce, AAD. */
-const Z: usize = memory.data(<i32>DH_LEN);
-const PRK: usize = memory.data(32);
-const TH: usize = memory.data(<i32>SHA256_OUT);
-const MAC: usize = memory.data(<i32>MAC_LEN);
-const INFO: usize = memory.data(48);
-const NONCE: usize = memory.data(<i32>AEAD_NONCE_LEN);
-const AAD: usize = memory.data(<i32>REC_HDR);
-const PSPKI: usize = memory.data(44);
+/**
+ * Scratch of finish(), provision() and the records (memmap.ts, level 3: above HKDF, beside
+ * certificate verification): DH secret (also the base point in provision), PRK, TH2/TH3, MAC_B,
+ * HKDF info (label || TH), nonce, AAD, SPKI of pk_A, the forked transcript hash.
+ */
+// @ts-ignore: decorator
+@inline const Z: usize = CL_Z;
+// @ts-ignore: decorator
+@inline const PRK: usize = CL_PRK;
+// @ts-ignore: decorator
+@inline const TH: usize = CL_TH;
+// @ts-ignore: decorator
+@inline const MAC: usize = CL_MAC;
+// @ts-ignore: decorator
+@inline const INFO: usize = CL_INFO;
+// @ts-ignore: decorator
+@inline const NONCE: usize = CL_NONCE;
+// @ts-ignore: decorator
+@inline const AAD: usize = CL_AAD;
+// @ts-ignore: decorator
+@inline const PSPKI: usize = CL_PSPKI;
+// @ts-ignore: decorator
+@inline const TH_FORK: usize = CL_TH_FORK;
 
 /** "airshake1 mac_b" */
 const L_MAC_B: usize = memory.data<u8>([0x61, 0x69, 0x72, 0x73, 0x68, 0x61, 0x6b, 0x65, 0x31, 0x20, 0x6d, 0x61, 0x63, 0x5f, 0x62]);
@@ -150,10 +171,11 @@ export function clientPeerAlert(): i32 { return peerAlert; }
 
 function wipeSession(): void {
   wipe(RANDOMS, 2 * RANDOM_LEN);
-  wipe(TH_CTX, SHA256_CTX_SIZE); wipe(TH_FORK, SHA256_CTX_SIZE);
+  wipe(TH_CTX, SHA256_CTX_SIZE);
   wipe(K_AB, AEAD_KEY_LEN); wipe(IV_AB, AEAD_NONCE_LEN); wipe(K_BA, AEAD_KEY_LEN); wipe(IV_BA, AEAD_NONCE_LEN);
-  wipe(Z, DH_LEN); wipe(PRK, 32); wipe(TH, SHA256_OUT); wipe(MAC, MAC_LEN); wipe(INFO, 48); wipe(NONCE, AEAD_NONCE_LEN);
-  wipe(APP, MAX_APP);
+  wipe(ARENA, ARENA_BYTES);
+  // application plaintext the host left to send
+  wipe(OUT + SEND_APP_OFF, OUT_CAP - SEND_APP_OFF);
   seqAB = 0; seqBA = 0; suite = 0;
 }
 
@@ -162,6 +184,7 @@ function fail(code: i32): i32 {
   if (err == OK) err = code;
   state = ST_FAILED;
   wipeSession();
+  wipe(IN + RECV_APP_OFF, IN_CAP - RECV_APP_OFF); // a plaintext open() may have left there
   // An alert for the peer, except in answer to the peer's own alert (OUT[0] = 0: nothing to send).
   store<u8>(OUT, err == ERR_PEER_ALERT ? 0 : MT_ALERT);
   store<u8>(OUT + 1, <u8>err);
@@ -175,7 +198,7 @@ function fail(code: i32): i32 {
 export function clientProvision(sk: usize, caPk: usize, name: usize, n: usize): i32 {
   wipeSession();
   // The old identity goes first: a failed provisioning leaves no usable key behind.
-  wipe(SK_A, 32); wipe(PK_A, 32); wipe(ID_A, ID_LEN); wipe(CA_PK, 32); wipe(NAME, MAX_NAME);
+  wipe(SK_A, 32); wipe(ID_A, ID_LEN); wipe(CA_PK, 32); wipe(NAME, MAX_NAME);
   nameLen = 0;
   err = OK;
   if (n == 0 || n > MAX_NAME) { state = ST_UNPROVISIONED; return fail(ERR_DECODE); }
@@ -183,14 +206,15 @@ export function clientProvision(sk: usize, caPk: usize, name: usize, n: usize): 
   memory.copy(CA_PK, caPk, 32);
   memory.copy(NAME, name, n);
   nameLen = n;
-  x25519(PK_A, SK_A, BASEPOINT);
+  // pk_A = X25519(sk_A, 9), straight into the SPKI that ID_A hashes
+  memory.fill(Z, 0, 32); store<u8>(Z, 9);
   memory.copy(PSPKI, SPKI_X25519_PREFIX, 12);
-  memory.copy(PSPKI + 12, PK_A, 32);
+  x25519(PSPKI + 12, SK_A, Z);
   sha256Init(TH_CTX);
   sha256Update(TH_CTX, PSPKI, 44);
   sha256Final(TH_CTX, TH);
   memory.copy(ID_A, TH, ID_LEN);
-  wipe(TH, SHA256_OUT);
+  wipe(TH, SHA256_OUT); wipe(PSPKI, 44);
   state = ST_READY;
   return OK;
 }
@@ -198,6 +222,7 @@ export function clientProvision(sk: usize, caPk: usize, name: usize, n: usize): 
 /** Forgets the session (after a failure or a lost carrier) and returns to READY. */
 export function clientReset(): i32 {
   wipeSession();
+  wipe(IN + RECV_APP_OFF, IN_CAP - RECV_APP_OFF);
   err = OK; peerAlert = 0;
   state = nameLen != 0 ? ST_READY : ST_UNPROVISIONED;
   return OK;
@@ -235,21 +260,25 @@ function makeNonce(iv: usize, seq: u64): void {
   store<u64>(NONCE + 4, load<u64>(NONCE + 4) ^ bswap<u64>(seq));
 }
 
-/** Seals APP[0..n) as a record body (length || ciphertext || tag) at p, AAD = 0x17 || length. */
+/**
+ * Seals the n plaintext bytes already at p + 2 in place into a record body (length ||
+ * ciphertext || tag) at p, AAD = 0x17 || length.
+ */
 function sealRecordBody(p: usize, n: usize): usize {
   let len = n + AEAD_TAG_LEN;
   store<u8>(AAD, MT_RECORD); store<u8>(AAD + 1, <u8>(len >> 8)); store<u8>(AAD + 2, <u8>len);
   store<u8>(p, <u8>(len >> 8)); store<u8>(p + 1, <u8>len);
   makeNonce(IV_AB, seqAB);
-  suiteSeal(suite, p + 2, p + 2 + n, K_AB, NONCE, AAD, REC_HDR, APP, n);
+  suiteSeal(suite, p + 2, p + 2 + n, K_AB, NONCE, AAD, REC_HDR, p + 2, n);
   seqAB++;
   return 2 + len;
 }
 
 /**
  * Processes message 2 (IN[0..inLen)) at handset time `now` and writes message 3 into OUT: A's
- * Finished MAC, then APP[0..appLen) as the first application record. Returns message 3's length,
- * or -code with the alert in OUT.
+ * Finished MAC, then the appLen plaintext bytes the host left at OUT + SEND_APP_OFF, sealed in
+ * place, as the first application record. Returns message 3's length, or -code with the alert
+ * in OUT (and the plaintext wiped).
  */
 export function clientFinish(inLen: usize, now: u32, appLen: usize): i32 {
   if (state != ST_WAIT_M2) return fail(ERR_STATE);
@@ -305,23 +334,30 @@ export function clientFinish(inLen: usize, now: u32, appLen: usize): i32 {
   wipe(PRK, 32); wipe(INFO, 48); wipe(MAC, MAC_LEN);
   seqAB = 0; seqBA = 0;
   let n: usize = 1 + MAC_LEN + sealRecordBody(OUT + 1 + MAC_LEN, appLen);
-  wipe(APP, appLen);
+  wipe(TH, SHA256_OUT); wipe(NONCE, AEAD_NONCE_LEN);
   state = ST_ESTABLISHED;
   return <i32>n;
 }
 
-/** Seals APP[0..n) as an application record (0x17 || length || ciphertext || tag) into OUT. */
+/**
+ * Seals the n plaintext bytes the host left at OUT + SEND_APP_OFF as an application record
+ * (0x17 || length || ciphertext || tag) at OUT.
+ */
 export function clientSeal(n: usize): i32 {
   if (state != ST_ESTABLISHED) return fail(ERR_STATE);
   if (n > MAX_APP) return fail(ERR_RECORD_OVERFLOW);
   if (seqAB == u64.MAX_VALUE) return fail(ERR_RECORD_OVERFLOW);
+  memory.copy(OUT + REC_HDR, OUT + SEND_APP_OFF, n);
   store<u8>(OUT, MT_RECORD);
   let len: usize = 1 + sealRecordBody(OUT + 1, n);
-  wipe(APP, n);
+  wipe(NONCE, AEAD_NONCE_LEN);
   return <i32>len;
 }
 
-/** Opens a record from B (IN[0..inLen)) into APP. Returns the plaintext length or -code. */
+/**
+ * Opens a record from B (IN[0..inLen)) in place: the plaintext is left at IN + RECV_APP_OFF.
+ * Returns its length or -code.
+ */
 export function clientOpen(inLen: usize): i32 {
   if (state != ST_ESTABLISHED) return fail(ERR_STATE);
   if (inLen > IN_CAP || inLen < 1) return fail(ERR_DECODE);
@@ -337,7 +373,8 @@ export function clientOpen(inLen: usize): i32 {
   if (n > MAX_APP) return fail(ERR_RECORD_OVERFLOW);
   if (seqBA == u64.MAX_VALUE) return fail(ERR_RECORD_OVERFLOW);
   makeNonce(IV_BA, seqBA);
-  if (suiteOpen(suite, APP, K_BA, NONCE, IN, REC_HDR, IN + REC_HDR, n, IN + REC_HDR + n) != OK) return fail(ERR_RECORD);
+  if (suiteOpen(suite, IN + REC_HDR, K_BA, NONCE, IN, REC_HDR, IN + REC_HDR, n, IN + REC_HDR + n) != OK) return fail(ERR_RECORD);
+  wipe(NONCE, AEAD_NONCE_LEN);
   seqBA++;
   return <i32>n;
 }

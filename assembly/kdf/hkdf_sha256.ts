@@ -2,6 +2,7 @@
 // Constant-time in the keying material; only lengths steer branches.
 import { wipe } from "../ct/ct";
 import { ERR_CRYPTO_LENGTH, OK } from "../errors";
+import { HKDF_COUNTER, HKDF_KEYED, HKDF_T, HKDF_WORK } from "../memmap";
 import { HMAC_SHA256_CTX_SIZE, HMAC_SHA256_OUT, hmacSha256Final, hmacSha256Init, hmacSha256Update } from "../mac/hmac_sha256";
 
 /** RFC 5869 §2.3: L <= 255 * HashLen. */
@@ -14,10 +15,15 @@ import { HMAC_SHA256_CTX_SIZE, HMAC_SHA256_OUT, hmacSha256Final, hmacSha256Init,
  */
 // @ts-ignore: decorator
 @inline const SMALL: bool = ASC_SHRINK_LEVEL > 0;
-const KEYED: usize = memory.data(SMALL ? 8 : <i32>(HMAC_SHA256_CTX_SIZE));
-const WORK: usize = memory.data(<i32>(HMAC_SHA256_CTX_SIZE));
-const T: usize = memory.data(<i32>(HMAC_SHA256_OUT));
-const COUNTER: usize = memory.data(1);
+// (In the scratch arena, memmap.ts level 2.)
+// @ts-ignore: decorator
+@inline const KEYED: usize = HKDF_KEYED;
+// @ts-ignore: decorator
+@inline const WORK: usize = HKDF_WORK;
+// @ts-ignore: decorator
+@inline const T: usize = HKDF_T;
+// @ts-ignore: decorator
+@inline const COUNTER: usize = HKDF_COUNTER;
 
 /**
  * RFC 5869 §2.2: PRK = HMAC(salt, IKM), 32 bytes to prk. An empty salt is the same key as

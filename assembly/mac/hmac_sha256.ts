@@ -5,6 +5,7 @@
 // one key for many blocks without re-absorbing the pads.
 // Constant-time in the key and the message: only lengths steer branches.
 import { wipe } from "../ct/ct";
+import { HMAC_INNER, HMAC_KBLOCK } from "../memmap";
 import {
   SHA256_BLOCK, SHA256_CTX_SIZE, SHA256_OUT, sha256Final, sha256Init, sha256Update, sha256WipeScratch,
 } from "../hash/sha256";
@@ -16,8 +17,11 @@ import {
 @inline export const HMAC_SHA256_CTX_SIZE: usize = 2 * SHA256_CTX_SIZE;
 
 /** The padded key block, then the inner digest; wiped before every return. */
-const KBLOCK: usize = memory.data(<i32>(SHA256_BLOCK));
-const INNER: usize = memory.data(<i32>(SHA256_OUT));
+// (In the scratch arena, memmap.ts level 1.)
+// @ts-ignore: decorator
+@inline const KBLOCK: usize = HMAC_KBLOCK;
+// @ts-ignore: decorator
+@inline const INNER: usize = HMAC_INNER;
 
 /** Keys ctx with the k bytes at key (a key longer than a block is hashed first, RFC 2104 §2). */
 export function hmacSha256Init(ctx: usize, key: usize, k: usize): void {

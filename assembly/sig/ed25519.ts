@@ -19,8 +19,12 @@ import {
   GE_CACHED_SIZE, GE_P1P1_SIZE, GE_P2_SIZE, GE_P3_SIZE, GE_PRECOMP_SIZE, geAddCachedVartime, geAddPrecompVartime,
   geDblP2, geDblP3, geFromBytesVartime, geP1P1ToP2, geP1P1ToP3, geP2Zero, geP3Neg, geP3ToCached, geToBytes,
 } from "../ec/edwards25519";
-import { ED_BI_A, ED_BI_B, ED_BI_C } from "../ec/edwards25519_base_gen";
+import { ED_BI_A, edBiB, edBiC } from "../ec/edwards25519_base_gen";
 import { scIsCanonicalVartime, scReduce64Vartime } from "../ec/scalar25519";
+import {
+  ED_A2, ED_ADIGITS, ED_AI, ED_BDIGITS, ED_HCTX, ED_HOUT, ED_KSC, ED_NEG_A, ED_PK, ED_PR, ED_PT, ED_PU, ED_RCHECK, ED_SIG,
+  ED_WINDOW_ENTRIES,
+} from "../memmap";
 
 // @ts-ignore: decorator
 @inline export const ED25519_PUBLIC_KEY: usize = 32;
@@ -30,58 +34,94 @@ import { scIsCanonicalVartime, scReduce64Vartime } from "../ec/scalar25519";
  * Odd multiples 1..15 of a point (ref10's window: signed digits in [-15, 15], 8 table entries)
  * in the crypto core; 1 and 3 (digits in [-3, 3], 2 entries: a quarter of the tables' memory
  * for about 40 more additions) in size-optimised builds (the handset: its static memory budget
- * is 6 KiB).
+ * is 6 KiB). There the digits also fit in a nibble, so two share a byte.
  */
 // @ts-ignore: decorator
-@inline const WINDOW_ENTRIES: usize = ASC_SHRINK_LEVEL > 0 ? 2 : 8;
+@inline const WINDOW_ENTRIES: usize = ED_WINDOW_ENTRIES;
+// @ts-ignore: decorator
+@inline const NIBBLES: bool = ED_WINDOW_ENTRIES <= 4;
 // @ts-ignore: decorator
 @inline const MAX_DIGIT: i32 = 2 * <i32>WINDOW_ENTRIES - 1;
 // @ts-ignore: decorator
 @inline const SCALAR_BITS: usize = 256;
 
+// All state is in the scratch arena (memmap.ts, level 2), sized there for the build. The
+// CONTRACT that follows: between ed25519VerifyInit and ed25519VerifyCheck, no HKDF or handshake
+// client code may run, since they share level 2 (other primitives are fine).
 /** Verification state: key and signature, the hash, and the status from init. */
-const PK: usize = memory.data(<i32>(ED25519_PUBLIC_KEY));
-const SIG: usize = memory.data(<i32>(ED25519_SIGNATURE));
-const HCTX: usize = memory.data(<i32>(SHA512_CTX_SIZE), 8);
-const HOUT: usize = memory.data(<i32>(SHA512_OUT));
-const KSC: usize = memory.data(32);
-const RCHECK: usize = memory.data(32);
+// @ts-ignore: decorator
+@inline const PK: usize = ED_PK;
+// @ts-ignore: decorator
+@inline const SIG: usize = ED_SIG;
+// @ts-ignore: decorator
+@inline const HCTX: usize = ED_HCTX;
+// @ts-ignore: decorator
+@inline const HOUT: usize = ED_HOUT;
+// @ts-ignore: decorator
+@inline const KSC: usize = ED_KSC;
+// @ts-ignore: decorator
+@inline const RCHECK: usize = ED_RCHECK;
 let status: i32 = ERR_CRYPTO_STATE;
 
-/** Points: -A (P3), the table of odd multiples of -A, and the working points. */
-const NEG_A: usize = memory.data(<i32>(GE_P3_SIZE));
-const AI: usize = memory.data(<i32>(WINDOW_ENTRIES * GE_CACHED_SIZE));
-const A2: usize = memory.data(<i32>(GE_P3_SIZE));
-const PT: usize = memory.data(<i32>(GE_P1P1_SIZE));
-const PU: usize = memory.data(<i32>(GE_P3_SIZE));
-const PR: usize = memory.data(<i32>(GE_P2_SIZE));
-/** Signed sliding-window digits of k and S, one i8 per bit position. */
-const ASLIDE: usize = memory.data(<i32>(SCALAR_BITS));
-const BSLIDE: usize = memory.data(<i32>(SCALAR_BITS));
+/** Points: -A (P3), the table of odd multiples of -A (CACHED), and the working points. */
+// @ts-ignore: decorator
+@inline const NEG_A: usize = ED_NEG_A;
+// @ts-ignore: decorator
+@inline const AI: usize = ED_AI;
+// @ts-ignore: decorator
+@inline const A2: usize = ED_A2;
+// @ts-ignore: decorator
+@inline const PT: usize = ED_PT;
+// @ts-ignore: decorator
+@inline const PU: usize = ED_PU;
+// @ts-ignore: decorator
+@inline const PR: usize = ED_PR;
+/** Signed sliding-window digits of k and S, one per bit position (a byte, or a nibble). */
+// @ts-ignore: decorator
+@inline const ASLIDE: usize = ED_ADIGITS;
+// @ts-ignore: decorator
+@inline const BSLIDE: usize = ED_BDIGITS;
+
+/** Digit i of the digit string at r. */
+// @ts-ignore: decorator
+@inline function digit(r: usize, i: usize): i32 {
+  if (NIBBLES) return (<i32>load<u8>(r + (i >> 1)) << (28 - 4 * <i32>(i & 1))) >> 28; // sign-extend the nibble
+  return <i32>load<i8>(r + i);
+}
+
+/** Sets digit i of the digit string at r to v (|v| <= MAX_DIGIT). */
+// @ts-ignore: decorator
+@inline function setDigit(r: usize, i: usize, v: i32): void {
+  if (NIBBLES) {
+    let p = r + (i >> 1), sh = 4 * <u32>(i & 1);
+    store<u8>(p, <u8>((<u32>load<u8>(p) & ~(<u32>0xf << sh)) | ((<u32>v & 0xf) << sh)));
+  } else store<i8>(r + i, <i8>v);
+}
 
 /**
  * r[i] = signed digits of the 256-bit scalar a with every nonzero digit odd and
  * |digit| <= MAX_DIGIT (ref10 slide(), generalised to the window).
  */
 function slideVartime(r: usize, a: usize): void {
-  for (let i: usize = 0; i < SCALAR_BITS; i++) store<i8>(r + i, <i8>((load<u8>(a + (i >> 3)) >> <u8>(i & 7)) & 1));
+  if (NIBBLES) memory.fill(r, 0, SCALAR_BITS >> 1);
+  for (let i: usize = 0; i < SCALAR_BITS; i++) setDigit(r, i, (load<u8>(a + (i >> 3)) >> <u8>(i & 7)) & 1);
   for (let i: usize = 0; i < SCALAR_BITS; i++) {
-    let ri = <i32>load<i8>(r + i);
+    let ri = digit(r, i);
     if (ri == 0) continue;
     for (let b: usize = 1; b <= 6 && i + b < SCALAR_BITS; b++) {
-      let rb = <i32>load<i8>(r + i + b);
+      let rb = digit(r, i + b);
       if (rb == 0) continue;
       let shifted = rb << <i32>b;
       if (ri + shifted <= MAX_DIGIT) {
         ri += shifted;
-        store<i8>(r + i, <i8>ri);
-        store<i8>(r + i + b, 0);
+        setDigit(r, i, ri);
+        setDigit(r, i + b, 0);
       } else if (ri - shifted >= -MAX_DIGIT) {
         ri -= shifted;
-        store<i8>(r + i, <i8>ri);
+        setDigit(r, i, ri);
         for (let k = i + b; k < SCALAR_BITS; k++) {
-          if (load<i8>(r + k) == 0) { store<i8>(r + k, 1); break; }
-          store<i8>(r + k, 0);
+          if (digit(r, k) == 0) { setDigit(r, k, 1); break; }
+          setDigit(r, k, 0);
         }
       } else break;
     }
@@ -102,10 +142,10 @@ function doubleScalarMultVartime(a: usize, b: usize): void {
   }
   geP2Zero(PR);
   let i = <i32>SCALAR_BITS - 1;
-  while (i >= 0 && load<i8>(ASLIDE + i) == 0 && load<i8>(BSLIDE + i) == 0) i--;
+  while (i >= 0 && digit(ASLIDE, i) == 0 && digit(BSLIDE, i) == 0) i--;
   for (; i >= 0; i--) {
-    let da = <i32>load<i8>(ASLIDE + i);
-    let db = <i32>load<i8>(BSLIDE + i);
+    let da = digit(ASLIDE, i);
+    let db = digit(BSLIDE, i);
     if ((da | db) == 0) { geDblP2(PR, PR); continue; }
     geDblP3(PU, PR);
     let inP3 = true;
@@ -115,7 +155,11 @@ function doubleScalarMultVartime(a: usize, b: usize): void {
     }
     if (db != 0) {
       let bi = <usize>((db < 0 ? -db : db) >> 1);
-      let q = bi < 2 ? ED_BI_A + bi * GE_PRECOMP_SIZE : bi < 4 ? ED_BI_B + (bi - 2) * GE_PRECOMP_SIZE : ED_BI_C + (bi - 4) * GE_PRECOMP_SIZE;
+      // A window of 2 needs only ED_BI_A: the compile-time branch keeps the other tables (720
+      // bytes) out of that build's data.
+      let q: usize;
+      if (WINDOW_ENTRIES <= 2) q = ED_BI_A + bi * GE_PRECOMP_SIZE;
+      else q = bi < 2 ? ED_BI_A + bi * GE_PRECOMP_SIZE : bi < 4 ? edBiB() + (bi - 2) * GE_PRECOMP_SIZE : edBiC() + (bi - 4) * GE_PRECOMP_SIZE;
       geAddPrecompVartime(PT, inP3 ? PU : PT, inP3, q, db < 0);
     }
     geP1P1ToP2(PR, PT);

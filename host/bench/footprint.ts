@@ -14,7 +14,7 @@ import { children, read, whole } from '../pki/der.js';
 import { Handset } from '../handset.js';
 import { computeTrace, TRACE_INPUTS, TRACE_TIME } from '../trace/suite1.js';
 import { instrumentWasm, readCount, resetCount } from './wasm-count.js';
-import { memoryLimits, sectionSizes } from './wasm-sections.js';
+import { dataSegmentBytes, memoryLimits, sectionSizes } from './wasm-sections.js';
 
 /** Issue 5's budgets for the suite-1 client. */
 export const BUDGETS = { wasmBytes: 24 * 1024, staticBytes: 6 * 1024, memoryPages: 1, handshakeInstructions: 4_000_000 };
@@ -24,6 +24,8 @@ export interface Footprint {
   wasmBytes: number;
   sections: { name: string; bytes: number }[];
   staticBytes: number;
+  /** Where the static bytes go: the initialised constants, the two message buffers, the rest (scratch arena, session, identity, alignment). */
+  staticBreakdown: { constants: number; messageBuffers: number; other: number };
   memoryPages: number;
   memoryMaximumPages: number | null;
   imports: string[];
@@ -34,6 +36,12 @@ export interface Footprint {
   /** The same primitives built the handset's way (build/crypto.small.wasm: compact code paths). */
   smallBuildPrimitives: { op: string; instructions: number; libsodium: number | null }[];
   budgets: typeof BUDGETS;
+}
+
+function staticBreakdown(wasm: Uint8Array, h: Handset): Footprint['staticBreakdown'] {
+  const constants = dataSegmentBytes(wasm);
+  const messageBuffers = (h.exports.inCap() >>> 0) + (h.exports.outCap() >>> 0);
+  return { constants, messageBuffers, other: (h.exports.heapBase() >>> 0) - constants - messageBuffers };
 }
 
 export async function measureFootprint(): Promise<Footprint> {
@@ -80,6 +88,7 @@ export async function measureFootprint(): Promise<Footprint> {
     wasmBytes: statSync(file).size,
     sections: sectionSizes(wasm),
     staticBytes: h.exports.heapBase() >>> 0,
+    staticBreakdown: staticBreakdown(wasm, h),
     memoryPages: limits?.initial ?? 0,
     memoryMaximumPages: limits?.maximum ?? null,
     imports: WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name} (${i.kind})`),
@@ -105,6 +114,10 @@ async function main(): Promise<void> {
   console.log(`  module size          ${n(f.wasmBytes)} bytes   (budget ${n(f.budgets.wasmBytes)})  ${verdict(f.wasmBytes <= f.budgets.wasmBytes)}`);
   for (const s of f.sections) console.log(`    ${s.name.padEnd(28)} ${n(s.bytes).padStart(8)}`);
   console.log(`  static memory        ${n(f.staticBytes)} bytes   (budget ${n(f.budgets.staticBytes)})  ${verdict(f.staticBytes <= f.budgets.staticBytes)}`);
+  const sb = f.staticBreakdown;
+  console.log(`    constants (data segments)       ${n(sb.constants)}`);
+  console.log(`    message buffers IN + OUT        ${n(sb.messageBuffers)}`);
+  console.log(`    scratch arena (assembly/memmap.ts), session, identity, alignment  ${n(sb.other)}`);
   console.log(`  memory               ${f.memoryPages} page(s) of 64 KiB, maximum ${f.memoryMaximumPages} (cannot grow: ${f.memoryMaximumPages === f.memoryPages})  ${verdict(f.memoryPages === 1 && f.memoryMaximumPages === 1)}`);
   console.log(`  imports              ${f.imports.join(', ')}`);
   console.log(`  client handshake     ${n(f.handshakeInstructions)} executed wasm instructions (budget ${n(f.budgets.handshakeInstructions)})  ${verdict(f.handshakeInstructions <= f.budgets.handshakeInstructions)}`);

@@ -42,3 +42,32 @@ export function memoryLimits(wasm: Uint8Array): { initial: number; maximum: numb
   }
   return null;
 }
+
+/**
+ * The bytes the module's active data segments initialise (its constants: round constants,
+ * tables, labels), summed. Segments with a constant i32 offset only, which is what asc emits.
+ */
+export function dataSegmentBytes(wasm: Uint8Array): number {
+  for (let p = 8; p < wasm.length;) {
+    const id = wasm[p]!;
+    const [size, n] = uleb(wasm, p + 1);
+    if (id === 11) {
+      let q = p + 1 + n;
+      const [count, c] = uleb(wasm, q); q += c;
+      let total = 0;
+      for (let i = 0; i < count; i++) {
+        const flags = uleb(wasm, q); q += flags[1];
+        if (flags[0] === 0) { // active, memory 0, offset expression: i32.const N end
+          if (wasm[q] !== 0x41) throw new Error('data segment offset is not i32.const');
+          q += 1; q += uleb(wasm, q)[1]; // the signed LEB of N: same length rules
+          if (wasm[q++] !== 0x0b) throw new Error('data segment offset expression not ended');
+        } else if (flags[0] !== 1) throw new Error(`data segment kind ${flags[0]} not handled`);
+        const [len, l] = uleb(wasm, q); q += l;
+        total += len; q += len;
+      }
+      return total;
+    }
+    p += 1 + n + size;
+  }
+  return 0;
+}

@@ -65,16 +65,24 @@ print(f"export const ED_D2: usize = memory.data<i32>([{fe(2 * d)}]);")
 print(f"/** sqrt(-1) = 2^((p-1)/4). */")
 print(f"export const ED_SQRTM1: usize = memory.data<i32>([{fe(sqrtm1)}]);")
 print()
-def table(name, doc, part):
+def table(name, doc, part, fn=False):
     print(f"/** {doc} */")
-    print(f"export const {name}: usize = memory.data<i32>([")
+    if fn:
+        print(f"// @ts-ignore: decorator")
+        print(f"@inline export function {name}(): usize {{")
+        print(f"  return memory.data<i32>([")
+    else:
+        print(f"export const {name}: usize = memory.data<i32>([")
+    ind = "    " if fn else "  "
     for (a, b, c) in part:
-        print(f"  {fe(a)},")
-        print(f"  {fe(b)},")
-        print(f"  {fe(c)},")
-    print("]);")
+        print(f"{ind}{fe(a)},")
+        print(f"{ind}{fe(b)},")
+        print(f"{ind}{fe(c)},")
+    print("  ]);\n}" if fn else "]);")
 
-# Three parts, so that a build with a narrower window references (and so contains) fewer bytes.
+# Three parts, so that a build with a narrower window contains fewer bytes. A top-level
+# memory.data is placed in every module that imports this file, so the parts only a wide window
+# needs are functions: their data exists only in a build that calls them.
 table("ED_BI_A", "BI[0..1] (B, 3B): 2 entries x 3 coordinates x 10 limbs.", entries[:2])
-table("ED_BI_B", "BI[2..3] (5B, 7B).", entries[2:4])
-table("ED_BI_C", "BI[4..7] (9B .. 15B).", entries[4:])
+table("edBiB", "BI[2..3] (5B, 7B).", entries[2:4], fn=True)
+table("edBiC", "BI[4..7] (9B .. 15B).", entries[4:], fn=True)
