@@ -519,7 +519,7 @@ function forgedWithR(R: U8, msg: U8): U8 {
   return cat(R, le((k * caScalar) % L));
 }
 
-test('Ed25519: non-canonical signatures on certificates and non-canonical CA keys', async () => {
+test('Ed25519: non-canonical signatures on certificates; non-canonical and small-order CA keys', async () => {
   const { ed25519 } = await import('@noble/curves/ed25519.js');
   const withS = (f: (s: bigint) => bigint) => (sig: U8) => cat(sig.subarray(0, 32), le(f(fromLe(sig.subarray(32)))));
   const withR = (R: U8) => (side: Side) => { const t = tbs(side); return seq(t, ED(), bits(forgedWithR(R, t))); };
@@ -534,17 +534,24 @@ test('Ed25519: non-canonical signatures on certificates and non-canonical CA key
     ...both('R = y >= p (2^255 - 1)', (s) => sign(tbs(s), { sig: (g) => cat(le((1n << 255n) - 1n), g.subarray(32)) }), Err.CERT_SIGNATURE),
     ...both('R with the sign bit flipped', (s) => sign(tbs(s), { sig: (g) => { const c = new Uint8Array(g); c[31]! ^= 0x80; return c; } }), Err.CERT_SIGNATURE),
   ];
-  // A CA "key" that is a non-canonical encoding of the identity, and a certificate that the
-  // identity key would accept (R = [r]B, S = r): the firmware refuses the encoding; B refuses it
-  // at configuration.
+  // A CA "key" that encodes the identity (canonically or not), and a certificate that the
+  // identity key would accept (R = [r]B, S = r): the firmware refuses the key at provisioning
+  // (ERR_ED25519_POINT); B refuses it at configuration.
   const r = 987654321987654321n;
   const universal = (side: Side) => { const t = tbs(side); return seq(t, ED(), bits(cat(ed25519.Point.BASE.multiply(r).toBytes(), le(r)))); };
-  for (const [nm, key] of [['y = p + 1', le(P + 1n)], ['x = 0 with the sign bit', identitySignBit], ['y = 2^255 - 1', le((1n << 255n) - 1n)]] as [string, U8][]) {
-    cases.push({ name: `CA key ${nm} (non-canonical), universal forgery`, side: 'A', expect: Err.CERT_SIGNATURE, run: () => certAtA(universal('A'), { caPk: key }) });
+  for (const [nm, key, why] of [['y = p + 1 (non-canonical)', le(P + 1n), /non-canonical/], ['x = 0 with the sign bit (non-canonical)', identitySignBit, /non-canonical/],
+    ['y = 2^255 - 1 (non-canonical)', le((1n << 255n) - 1n), /non-canonical/], ['the identity, canonical (small order)', le(1n), /small order/]] as [string, U8, RegExp][]) {
     cases.push({
-      name: `CA key ${nm} (non-canonical)`, side: 'B', expect: REFUSED_AT_CONFIG,
+      name: `CA key ${nm}, universal forgery`, side: 'A', expect: Err.ED25519_POINT,
       run: () => {
-        assert.throws(() => ed25519PublicKey(key), /non-canonical/);
+        try { provision(key); } catch (e) { provisioned = ''; if (e instanceof HandshakeError) return e.code; throw e; }
+        return certAtA(universal('A'), { caPk: key });
+      },
+    });
+    cases.push({
+      name: `CA key ${nm}`, side: 'B', expect: REFUSED_AT_CONFIG,
+      run: () => {
+        assert.throws(() => ed25519PublicKey(key), why);
         try { serverB(mapStore([]), NOW, { caPublicKey: key }); } catch { return REFUSED_AT_CONFIG; }
         return hostA(universal('B'), PK_A, dh(SK_B, PK_A));
       },
@@ -732,6 +739,10 @@ test('certificate validity edges, UTCTime/GeneralizedTime boundaries, far future
   const storeA = mapStore([[ID_A, CA_GOOD]]);
   for (const [d, code] of [[-300, OK], [-301, Err.STALE], [300, OK], [301, Err.STALE], [0, OK]] as [number, number][]) {
     c.push({ name: `hello time = now ${d >= 0 ? '+' : '-'} ${Math.abs(d)} s`, side: 'B', expect: code, run: () => atB(storeA, hello({ ts: NOW + d })).code });
+  }
+  // B's clock has milliseconds, the hello whole seconds: the window is counted in whole seconds
+  for (const [d, code] of [[-300, OK], [-301, Err.STALE], [300, OK], [301, Err.STALE]] as [number, number][]) {
+    c.push({ name: `hello time = now ${d >= 0 ? '+' : '-'} ${Math.abs(d)} s, B's clock 999 ms into the second`, side: 'B', expect: code, run: () => atB(storeA, hello({ ts: NOW + d }), NOW + 0.999).code });
   }
   c.push({ name: 'hello time 0', side: 'B', expect: Err.STALE, run: () => atB(storeA, hello({ ts: 0 })).code });
   c.push({ name: 'hello time 0xffffffff', side: 'B', expect: Err.STALE, run: () => atB(storeA, hello({ ts: 0xffffffff })).code });

@@ -9,7 +9,7 @@
 import { ctEq, verify16, wipe } from "../ct/ct";
 import { x509CnLen, x509CnPtr, x509HasKeyUsage, x509IsCa, x509Key, x509KeyType, x509KeyUsage, x509NotAfter, x509NotBefore, x509Parse, x509Signature, x509TbsEnd, x509TbsStart, KU_KEY_AGREEMENT, X509_MAX_CERT } from "../der/x509";
 import {
-  ERR_CERT_KEY_TYPE, ERR_CERT_KEY_USAGE, ERR_CERT_NOT_YET_VALID, ERR_CERT_EXPIRED, ERR_CERT_SIGNATURE, ERR_DECODE,
+  ERR_CERT_KEY_TYPE, ERR_CERT_KEY_USAGE, ERR_CERT_NOT_YET_VALID, ERR_CERT_EXPIRED, ERR_CERT_SIGNATURE, ERR_DECODE, ERR_ED25519_POINT,
   ERR_MAC_B, ERR_NOT_PROVISIONED, ERR_PEER_ALERT, ERR_RECORD, ERR_RECORD_OVERFLOW, ERR_STATE, ERR_SUITE_NOT_OFFERED,
   ERR_TRAILING, ERR_UNEXPECTED, ERR_WRONG_SERVER, ERR_X509_TOO_LARGE, OK,
 } from "../errors";
@@ -19,7 +19,7 @@ import { x25519 } from "../ec/x25519";
 import { ARENA, ARENA_BYTES, CL_AAD, CL_INFO, CL_MAC, CL_NONCE, CL_PRK, CL_PSPKI, CL_TH, CL_TH_FORK, CL_Z } from "../memmap";
 import {
   AEAD_KEY_LEN, AEAD_NONCE_LEN, AEAD_TAG_LEN, DH_LEN, OFFERED_SUITE_COUNT, OFFERED_SUITES, suiteAgree, suiteKeyType,
-  suiteOpen, suiteSeal, suiteVerifyCa,
+  suiteCheckCaKey, suiteOpen, suiteSeal, suiteVerifyCa, SUITE_X25519_ED25519_CHACHAPOLY_SHA256,
 } from "./suite";
 
 // The platform's randomness source (a hardware RNG on a handset): the module's only import.
@@ -202,6 +202,8 @@ export function clientProvision(sk: usize, caPk: usize, name: usize, n: usize): 
   nameLen = 0;
   err = OK;
   if (n == 0 || n > MAX_NAME) { state = ST_UNPROVISIONED; return fail(ERR_DECODE); }
+  // A CA key of small order would accept forged certificates; a non-canonical one, none.
+  if (suiteCheckCaKey(SUITE_X25519_ED25519_CHACHAPOLY_SHA256, caPk) != OK) { state = ST_UNPROVISIONED; return fail(ERR_ED25519_POINT); }
   memory.copy(SK_A, sk, 32);
   memory.copy(CA_PK, caPk, 32);
   memory.copy(NAME, name, n);

@@ -5,7 +5,7 @@
 import { chacha20Poly1305Open, chacha20Poly1305Seal } from "../aead/chacha20poly1305";
 import { x25519 } from "../ec/x25519";
 import { KEY_X25519 } from "../der/x509";
-import { ed25519VerifyCheck, ed25519VerifyInit, ed25519VerifyUpdate } from "../sig/ed25519";
+import { ed25519PublicKeyCheck, ed25519VerifyCheck, ed25519VerifyInit, ed25519VerifyUpdate } from "../sig/ed25519";
 import { OK } from "../errors";
 
 /** Suite 1: static X25519, Ed25519-signed X.509, HKDF-SHA256, ChaCha20-Poly1305. */
@@ -34,6 +34,11 @@ export function suiteKeyType(suite: u8): i32 {
 /** out = the static-static shared secret; OK or the primitive's error (all-zero result). */
 export function suiteAgree(suite: u8, out: usize, secretKey: usize, peerKey: usize): i32 {
   return x25519(out, secretKey, peerKey);
+}
+
+/** OK when caKey can serve as the CA's key: for Ed25519, canonical and not of small order. */
+export function suiteCheckCaKey(suite: u8, caKey: usize): i32 {
+  return ed25519PublicKeyCheck(caKey);
 }
 
 /** OK when sig is the CA's signature over [msg, msg + n) (Ed25519 for suite 1). */

@@ -21,6 +21,7 @@ import {
 } from "../ec/edwards25519";
 import { ED_BI_A, edBiB, edBiC } from "../ec/edwards25519_base_gen";
 import { scIsCanonicalVartime, scReduce64Vartime } from "../ec/scalar25519";
+import { feIsZero } from "../ec/field25519";
 import {
   ED_A2, ED_ADIGITS, ED_AI, ED_BDIGITS, ED_HCTX, ED_HOUT, ED_KSC, ED_NEG_A, ED_PK, ED_PR, ED_PT, ED_PU, ED_RCHECK, ED_SIG,
   ED_WINDOW_ENTRIES,
@@ -204,6 +205,20 @@ export function ed25519VerifyCheck(): i32 {
   let ok = ctEq(RCHECK, SIG, 32);
   wipe(HOUT, SHA512_OUT);
   return ok ? OK : ERR_ED25519_BAD_SIG;
+}
+
+/**
+ * OK when publicKey is a canonical encoding of a point on the curve that is not of small order,
+ * else ERR_ED25519_POINT. For keys that are configured rather than received (the CA's): a key of
+ * small order accepts forgeries (with the identity as key, every R = [r]B, S = r verifies), and
+ * RFC 8032's verification does not exclude it. [8]A is the identity iff A has small order.
+ */
+export function ed25519PublicKeyCheck(publicKey: usize): i32 {
+  if (!geFromBytesVartime(PU, publicKey)) return ERR_ED25519_POINT;
+  geDblP2(PR, PU); // a P3 is a valid P2 (its first three coordinates)
+  geDblP2(PR, PR);
+  geDblP2(PR, PR);
+  return feIsZero(PR) ? ERR_ED25519_POINT : OK; // X = 0 after 3 doublings: [8]A = (0 : Z : Z)
 }
 
 /** As ed25519VerifyCheck, as a boolean: 1 valid, 0 invalid. */

@@ -81,14 +81,36 @@ export function x25519PublicKey(raw: Uint8Array): KeyObject {
 export function ed25519PrivateKey(seed: Uint8Array): KeyObject {
   return crypto.createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' });
 }
+/**
+ * The canonical encodings of the eight points of small order on edwards25519 (the torsion
+ * subgroup: the identity, one point of order 2, two of order 4, four of order 8), as libsodium's
+ * ge25519_has_small_order lists them; test/ca-key.test.ts recomputes the group with @noble/curves.
+ */
+const ED25519_SMALL_ORDER = new Set([
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0000000000000000000000000000000000000000000000000000000000000080',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+]);
+
+/**
+ * An Ed25519 public key that can serve as a CA's. RFC 8032 §5.1.3: y < p, and no sign bit on
+ * x = 0 (y = 1 or p - 1): OpenSSL reduces such encodings and accepts them; the firmware refuses
+ * them, and so does the host. And not of small order: with the identity as key every
+ * (R = [r]B, S = r) verifies, with the other seven one message in eight. The firmware refuses
+ * those at provisioning (ERR_ED25519_POINT).
+ */
 export function ed25519PublicKey(raw: Uint8Array): KeyObject {
-  // RFC 8032 §5.1.3: y < p, and no sign bit on x = 0 (y = 1 or p - 1). OpenSSL reduces such
-  // encodings and accepts them; the firmware refuses them, and so does the host.
   if (raw.length !== 32) throw new Error(`Ed25519 public key of ${raw.length} bytes`);
   let y = 0n;
   for (let i = 31; i >= 0; i--) y = (y << 8n) | BigInt(raw[i]! & (i === 31 ? 0x7f : 0xff));
   const p = (1n << 255n) - 19n;
   if (y >= p || ((raw[31]! & 0x80) && (y === 1n || y === p - 1n))) throw new Error('non-canonical Ed25519 public key');
+  if (ED25519_SMALL_ORDER.has(Buffer.from(raw).toString('hex'))) throw new Error('Ed25519 public key of small order');
   return crypto.createPublicKey({ key: Buffer.concat([SPKI_ED25519, raw]), format: 'der', type: 'spki' });
 }
 /** Raw 32-byte key material of an OKP key (X25519/Ed25519), private or public. */

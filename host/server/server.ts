@@ -158,7 +158,8 @@ export class AirshakeServer {
   checkFresh(idA: Uint8Array, randomA: Uint8Array, ts: number, record = true): number {
     const now = this.opts.now();
     const w = this.opts.freshnessWindowSec;
-    if (Math.abs(ts - now / 1000) > w) return Err.STALE;
+    // in whole Unix seconds, as the spec counts (B's clock has milliseconds; the hello has none)
+    if (Math.abs(ts - Math.floor(now / 1000)) > w) return Err.STALE;
     const key = Buffer.concat([idA, randomA]).toString('hex');
     const seen = this.replay.get(key);
     if (seen !== undefined && seen >= now) { this.stats.replaysRejected++; return Err.REPLAY; }
