@@ -109,3 +109,14 @@ export const ERR_ED25519_BAD_SIG: i32 = 0x64;
 export const ERR_AEAD_TAG: i32 = 0x65;
 /** A streaming call came in the wrong order (e.g. final before init). */
 export const ERR_CRYPTO_STATE: i32 = 0x66;
+// P-256 (0x70..0x74; 0x67..0x6F are left to the other suites' primitives)
+/** P-256: the peer's or signer's point is not 04 || x || y with x, y < p on the curve. */
+export const ERR_P256_POINT: i32 = 0x70;
+/** P-256 ECDH: the private scalar is 0 or >= n. */
+export const ERR_P256_SCALAR: i32 = 0x71;
+/** ECDSA: the signature is not strict DER (or not 64 bytes for P1363). */
+export const ERR_ECDSA_ENCODING: i32 = 0x72;
+/** ECDSA: r or s is 0 or >= n. */
+export const ERR_ECDSA_RANGE: i32 = 0x73;
+/** ECDSA: the verification equation does not hold. */
+export const ERR_ECDSA_BAD_SIG: i32 = 0x74;

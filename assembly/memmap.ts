@@ -14,10 +14,10 @@
 //
 //   level 0  leaves: they call nothing that has scratch
 //            SHA-256 schedule | SHA-512 schedule | ChaCha20 key stream | field inversion chain |
-//            scalar reduction | compact Edwards formulas
+//            scalar reduction | compact Edwards formulas | AES-128 round keys and state
 //   level 1  callers of leaves only
 //            HMAC key block and inner digest | X25519 ladder state | point encode/decode |
-//            AEAD one-time key, Poly1305 state, tag, length block
+//            AEAD one-time key, Poly1305 state, tag, length block | AES-CCM blocks
 //   level 2  certificate verification (Ed25519: its streaming state, the points, the window
 //            table, the signed digits)  OR  HKDF, and above HKDF (level 3) the client's own
 //            scratch for finish() (the DH secret, PRK, transcript hashes, HKDF info, nonce)
@@ -64,6 +64,19 @@
 /** Compact Edwards formulas (small build only): a P1P1 and a P3 point, five field elements. */
 // @ts-ignore: decorator
 @inline const GE_COMPACT_BYTES: usize = SMALL ? 2 * GE4 + 5 * FE : 0;
+/**
+ * AES-128 (aes/aes128.ts): 11 bitsliced round keys of 8 words (352) and the 8-word state (32).
+ * CCM keeps the round keys here across its cipher calls; only the AES functions run meanwhile.
+ */
+// @ts-ignore: decorator
+@inline const AES_BYTES: usize = 11 * 32 + 32;
+/**
+ * P-256 leaves (ec/p256_gen.ts, ec/p256.ts): the complete formulas' t0..t4 and X3, Y3, Z3 (eight
+ * elements), or the inversion chains (the scalar one: the odd powers 1..15 and an accumulator),
+ * and one element for canonical encodings. An element is ten i32 limbs, like FE.
+ */
+// @ts-ignore: decorator
+@inline const P256_L0_BYTES: usize = 10 * FE;
 // @ts-ignore: decorator
 @inline const L0_A: usize = SHA256_W_BYTES > SHA512_W_BYTES ? SHA256_W_BYTES : SHA512_W_BYTES;
 // @ts-ignore: decorator
@@ -73,7 +86,9 @@
 // @ts-ignore: decorator
 @inline const L0_AB: usize = L0_A > L0_B ? L0_A : L0_B;
 // @ts-ignore: decorator
-@inline const L0_BYTES: usize = L0_AB > L0_C ? L0_AB : L0_C;
+@inline const L0_ABC: usize = L0_AB > L0_C ? L0_AB : L0_C;
+// @ts-ignore: decorator
+@inline const L0_BYTES: usize = L0_ABC > AES_BYTES ? L0_ABC : AES_BYTES;
 
 // ---- level 1 ----------------------------------------------------------------------------------
 /** HMAC: the padded key block (64) and the inner digest (32). */
@@ -88,12 +103,17 @@
 /** AEAD: the one-time key block (64), the Poly1305 state (80), the tag (16), the length block (16). */
 // @ts-ignore: decorator
 @inline const AEAD_BYTES: usize = 64 + 80 + 16 + 16;
+/** AES-CCM (aead/aes128ccm.ts): the MAC state, the key stream, E(A0), the data block, the counter template. */
+// @ts-ignore: decorator
+@inline const CCM_BYTES: usize = 5 * 16;
 // @ts-ignore: decorator
 @inline const L1_A: usize = HMAC_BYTES > X25519_STATE_BYTES ? HMAC_BYTES : X25519_STATE_BYTES;
 // @ts-ignore: decorator
 @inline const L1_B: usize = GE_CODEC_BYTES > AEAD_BYTES ? GE_CODEC_BYTES : AEAD_BYTES;
 // @ts-ignore: decorator
-@inline const L1_BYTES: usize = L1_A > L1_B ? L1_A : L1_B;
+@inline const L1_AB: usize = L1_A > L1_B ? L1_A : L1_B;
+// @ts-ignore: decorator
+@inline const L1_BYTES: usize = L1_AB > CCM_BYTES ? L1_AB : CCM_BYTES;
 
 // ---- level 2: certificate verification, or HKDF and then the client ---------------------------
 /** Ed25519 window: odd multiples 1, 3 (small) or 1..15 of -A, CACHED form. */
@@ -117,8 +137,44 @@
  */
 // @ts-ignore: decorator
 @inline const CLIENT_BYTES: usize = 32 + 32 + 32 + 16 + 48 + 16 + 8 + 48 + 112;
+/** A P-256 point in projective coordinates (X, Y, Z): three elements. */
 // @ts-ignore: decorator
-@inline const L2_BYTES: usize = ED_BYTES > HKDF_BYTES + CLIENT_BYTES ? ED_BYTES : HKDF_BYTES + CLIENT_BYTES;
+@inline const P256_PT: usize = 3 * FE;
+/**
+ * P-256 ECDH's window: signed 4-bit digits in [-8, 8] (65 of them), a table of 0..8 P (nine
+ * points) read whole for every digit, and a masked negation. Unsigned 3- and 4-bit windows
+ * measured about 6 % more instructions (86 additions, or 64 with a 16-entry table to read).
+ */
+// @ts-ignore: decorator
+@inline export const P256_ECDH_ENTRIES: usize = 9;
+/** ECDH: the scalar (32), its 65 signed digits (72), the accumulator and the looked-up entry, the table. */
+// @ts-ignore: decorator
+@inline const P256_ECDH_BYTES: usize = 32 + 72 + 2 * P256_PT + P256_ECDH_ENTRIES * P256_PT;
+/**
+ * ECDSA verification's wNAF widths: for Q (odd multiples computed per signature, 2^(w-2) points)
+ * 5 bits (8 points) or 3 bits (2 points) when small; for G (a constant table) 7 bits (32 affine
+ * points, 2,560 bytes of data) or 4 bits (4 points, 320 bytes).
+ */
+// @ts-ignore: decorator
+@inline export const ECDSA_WQ: usize = SMALL ? 3 : 5;
+// @ts-ignore: decorator
+@inline export const ECDSA_WG: usize = SMALL ? 4 : 7;
+/** wNAF digits of a 256-bit scalar: 257 positions (a digit can carry past bit 255), one byte each. */
+// @ts-ignore: decorator
+@inline export const ECDSA_DIGITS: usize = 264;
+/**
+ * ECDSA verification: Q affine (80), r and s (64), the SHA-256 context (112), the digest (32),
+ * u1 and u2 as 9 little-endian words each (80), r, s, w, e as elements (160), the two digit
+ * strings, the accumulator and a working point, Q's table.
+ */
+// @ts-ignore: decorator
+@inline const ECDSA_BYTES: usize = 80 + 64 + 112 + 32 + 80 + 4 * FE + 2 * ECDSA_DIGITS + 2 * P256_PT + (<usize>1 << (ECDSA_WQ - 2)) * P256_PT;
+// @ts-ignore: decorator
+@inline const L2_A: usize = ED_BYTES > HKDF_BYTES + CLIENT_BYTES ? ED_BYTES : HKDF_BYTES + CLIENT_BYTES;
+// @ts-ignore: decorator
+@inline const L2_B: usize = P256_ECDH_BYTES > ECDSA_BYTES ? P256_ECDH_BYTES : ECDSA_BYTES;
+// @ts-ignore: decorator
+@inline const L2_BYTES: usize = L2_A > L2_B ? L2_A : L2_B;
 
 // @ts-ignore: decorator
 @inline export const ARENA_BYTES: usize = L0_BYTES + L1_BYTES + L2_BYTES;
@@ -169,6 +225,17 @@ export const ARENA: usize = memory.data(<i32>ARENA_BYTES, 16);
 @inline export const GEC_D: usize = L0 + 2 * GE4 + 3 * FE;
 // @ts-ignore: decorator
 @inline export const GEC_E: usize = L0 + 2 * GE4 + 4 * FE;
+// @ts-ignore: decorator
+@inline export const AES_RK: usize = L0;
+// @ts-ignore: decorator
+@inline export const AES_Q: usize = L0 + 11 * 32;
+
+// @ts-ignore: decorator
+@inline export const P256_FT: usize = L0;
+// @ts-ignore: decorator
+@inline export const P256_IT: usize = L0;
+// @ts-ignore: decorator
+@inline export const P256_CT: usize = L0 + 9 * FE;
 
 // level 1 (alternatives)
 // @ts-ignore: decorator
@@ -199,6 +266,16 @@ export const ARENA: usize = memory.data(<i32>ARENA_BYTES, 16);
 @inline export const AEAD_TAG_BUF: usize = L1 + 144;
 // @ts-ignore: decorator
 @inline export const AEAD_LENS: usize = L1 + 160;
+// @ts-ignore: decorator
+@inline export const CCM_X: usize = L1;
+// @ts-ignore: decorator
+@inline export const CCM_KS: usize = L1 + 16;
+// @ts-ignore: decorator
+@inline export const CCM_S0: usize = L1 + 32;
+// @ts-ignore: decorator
+@inline export const CCM_BLK: usize = L1 + 48;
+// @ts-ignore: decorator
+@inline export const CCM_CTR: usize = L1 + 64;
 
 // level 2, alternative 1: certificate verification
 // @ts-ignore: decorator
@@ -229,6 +306,50 @@ export const ARENA: usize = memory.data(<i32>ARENA_BYTES, 16);
 @inline export const ED_ADIGITS: usize = ED_PR + GE3;
 // @ts-ignore: decorator
 @inline export const ED_BDIGITS: usize = ED_ADIGITS + ED_DIGIT_BYTES;
+
+// level 2, alternative 3: P-256 ECDH (ec/p256.ts)
+// @ts-ignore: decorator
+@inline export const PE_K: usize = L2;
+// @ts-ignore: decorator
+@inline export const PE_DG: usize = L2 + 32;
+// @ts-ignore: decorator
+@inline export const PE_Q: usize = L2 + 104;
+// @ts-ignore: decorator
+@inline export const PE_T: usize = PE_Q + P256_PT;
+// @ts-ignore: decorator
+@inline export const PE_TAB: usize = PE_T + P256_PT;
+
+// level 2, alternative 4: ECDSA P-256 verification (sig/ecdsa_p256.ts); the same contract as
+// Ed25519's: between ecdsaP256VerifyInit and its final, no other level-2 code (Ed25519, ECDH,
+// HKDF, the client) may run.
+// @ts-ignore: decorator
+@inline export const ES_QX: usize = L2;
+// @ts-ignore: decorator
+@inline export const ES_QY: usize = L2 + FE;
+// @ts-ignore: decorator
+@inline export const ES_R: usize = L2 + 80;
+// @ts-ignore: decorator
+@inline export const ES_S: usize = L2 + 112;
+// @ts-ignore: decorator
+@inline export const ES_HCTX: usize = L2 + 144;
+// @ts-ignore: decorator
+@inline export const ES_E: usize = L2 + 256;
+// @ts-ignore: decorator
+@inline export const ES_U1: usize = L2 + 288;
+// @ts-ignore: decorator
+@inline export const ES_U2: usize = L2 + 328;
+// @ts-ignore: decorator
+@inline export const ES_SC: usize = L2 + 368;
+// @ts-ignore: decorator
+@inline export const ES_D1: usize = ES_SC + 4 * FE;
+// @ts-ignore: decorator
+@inline export const ES_D2: usize = ES_D1 + ECDSA_DIGITS;
+// @ts-ignore: decorator
+@inline export const ES_ACC: usize = ES_D2 + ECDSA_DIGITS;
+// @ts-ignore: decorator
+@inline export const ES_TMP: usize = ES_ACC + P256_PT;
+// @ts-ignore: decorator
+@inline export const ES_QTAB: usize = ES_TMP + P256_PT;
 
 // level 2, alternative 2: HKDF, then the client above it
 // @ts-ignore: decorator

@@ -26,6 +26,16 @@ export interface CryptoExports {
   aeadOpen(pt: number, key: number, nonce: number, aad: number, aadLen: number, ct: number, n: number): number;
   heapProbe(): number;
   heapBase(): number;
+  // AES-128-CCM (assembly/aead/aes128ccm.ts): nonceLen 7..13 (the API passes 13), tag at ct + n.
+  aes128CcmSeal(ct: number, key: number, nonce: number, nonceLen: number, aad: number, aadLen: number, pt: number, n: number, tagLen: number): number;
+  aes128CcmOpen(pt: number, key: number, nonce: number, nonceLen: number, aad: number, aadLen: number, ct: number, n: number, tagLen: number): number;
+  aes128EncryptBlock(out: number, key: number, inp: number): void;
+  // P-256 (assembly/ec/p256.ts, assembly/sig/ecdsa_p256.ts)
+  p256Ecdh(out: number, scalar: number, point: number): number;
+  ecdsaP256VerifyInit(publicKey: number, sig: number, sigLen: number): void;
+  ecdsaP256VerifyInitP1363(publicKey: number, sig: number): void;
+  ecdsaP256VerifyUpdate(p: number, n: number): void;
+  ecdsaP256VerifyFinal(): number;
 }
 
 /** Error codes of assembly/errors.ts that the crypto API maps to exceptions. */
@@ -33,8 +43,13 @@ export const FW_OK = 0;
 export const FW_ERR_CRYPTO_LENGTH = 0x60;
 export const FW_ERR_X25519_ZERO = 0x61;
 export const FW_ERR_AEAD_TAG = 0x65;
+export const FW_ERR_P256_POINT = 0x70;
+export const FW_ERR_P256_SCALAR = 0x71;
 
 const HKDF_MAX = 255 * 32;
+/** AES-CCM bounds of assembly/aead/aes128ccm.ts: AAD with a two-byte length, payload with L = 2. */
+export const CCM_AAD_MAX = 0xfeff;
+export const CCM_PAYLOAD_MAX = 0xffff;
 
 export interface LoadOptions {
   /** Load build/crypto.debug.wasm (bounds assertions on, abort import) instead of the release build. */
@@ -90,7 +105,7 @@ export async function loadFirmware(options: LoadOptions = {}): Promise<LoadedFir
     }
   };
 
-  const api: LoadedFirmware = {
+  const api: Omit<LoadedFirmware, 'p256Ecdh' | 'ecdsaP256Verify' | 'ecdsaP256VerifyP1363'> = {
     exports: x,
     instance,
     sha256(m) {
@@ -179,6 +194,92 @@ export async function loadFirmware(options: LoadOptions = {}): Promise<LoadedFir
       mem.fill(0, io, io + 44 + aad.length + ciphertextAndTag.length);
       return pt;
     },
+    // ---- AES-128-CCM: 13-byte nonce (L = 2), tag length even in 4..16 -------------------------
+    aes128CcmSeal(key, nonce13, aad, plaintext, tagLength) {
+      const fn = 'aes128CcmSeal';
+      need(fn, 'key', key, 16); need(fn, 'nonce13', nonce13, 13);
+      bytes(fn, 'aad', aad); bytes(fn, 'plaintext', plaintext);
+      ccmTagLength(fn, tagLength);
+      ccmLengths(fn, aad.length, plaintext.length);
+      fits(fn, 32 + aad.length + plaintext.length + tagLength, 'aad + plaintext');
+      put(0, key); put(16, nonce13);
+      const pAad = put(32, aad);
+      const pPt = put(32 + aad.length, plaintext);
+      const rc = x.aes128CcmSeal(pPt, io, io + 16, 13, pAad, aad.length, pPt, plaintext.length, tagLength);
+      const out = rc === FW_OK ? get(32 + aad.length, plaintext.length + tagLength) : null;
+      mem.fill(0, io, io + 32 + aad.length + plaintext.length + tagLength);
+      if (out === null) throw new Error(`${fn}: firmware error 0x${rc.toString(16)}`);
+      return out;
+    },
+    aes128CcmOpen(key, nonce13, aad, ciphertextAndTag, tagLength) {
+      const fn = 'aes128CcmOpen';
+      need(fn, 'key', key, 16); need(fn, 'nonce13', nonce13, 13);
+      bytes(fn, 'aad', aad); bytes(fn, 'ciphertextAndTag', ciphertextAndTag);
+      ccmTagLength(fn, tagLength);
+      if (ciphertextAndTag.length < tagLength) throw new Error(`${fn}: ciphertextAndTag must be at least ${tagLength} bytes (the tag), got ${ciphertextAndTag.length}`);
+      const n = ciphertextAndTag.length - tagLength;
+      ccmLengths(fn, aad.length, n);
+      fits(fn, 32 + aad.length + ciphertextAndTag.length, 'aad + ciphertextAndTag');
+      put(0, key); put(16, nonce13);
+      const pAad = put(32, aad);
+      const pCt = put(32 + aad.length, ciphertextAndTag);
+      const rc = x.aes128CcmOpen(pCt, io, io + 16, 13, pAad, aad.length, pCt, n, tagLength);
+      const pt = rc === FW_OK ? get(32 + aad.length, n) : null;
+      mem.fill(0, io, io + 32 + aad.length + ciphertextAndTag.length);
+      if (rc !== FW_OK && rc !== FW_ERR_AEAD_TAG) throw new Error(`${fn}: firmware error 0x${rc.toString(16)}`);
+      return pt;
+    },
   };
-  return api;
+  // ---- P-256 (issue 7) -----------------------------------------------------------------------
+  const ecdsa = (fn: string, publicPoint: Uint8Array, message: Uint8Array, init: () => void): boolean => {
+    bytes(fn, 'message', message);
+    init();
+    stream(message, (p, n) => x.ecdsaP256VerifyUpdate(p, n));
+    const ok = x.ecdsaP256VerifyFinal() === 1;
+    clear(Math.min(Math.max(65 + 72, message.length), cap));
+    return ok;
+  };
+  const full: LoadedFirmware = {
+    ...api,
+    p256Ecdh(scalar, publicPoint) {
+      need('p256Ecdh', 'scalar', scalar, 32); need('p256Ecdh', 'publicPoint', publicPoint, 65);
+      put(32, scalar); put(64, publicPoint);
+      const rc = x.p256Ecdh(io, io + 32, io + 64);
+      const out = get(0, 32);
+      mem.fill(0, io, io + 129);
+      if (rc === FW_ERR_P256_POINT) throw new Error('p256Ecdh: invalid public point (not 04 || x || y on the curve with x, y < p)');
+      if (rc === FW_ERR_P256_SCALAR) throw new Error('p256Ecdh: scalar out of range (0 or >= n)');
+      if (rc !== FW_OK) throw new Error(`p256Ecdh: firmware error 0x${rc.toString(16)}`);
+      return out;
+    },
+    ecdsaP256Verify(publicPoint, message, derSignature) {
+      need('ecdsaP256Verify', 'publicPoint', publicPoint, 65); bytes('ecdsaP256Verify', 'derSignature', derSignature);
+      // Strict DER is at most 72 bytes; longer inputs are rejected by the firmware, so pass at most 73.
+      const sig = derSignature.subarray(0, 73);
+      return ecdsa('ecdsaP256Verify', publicPoint, message, () => {
+        put(0, publicPoint); put(65, sig);
+        x.ecdsaP256VerifyInit(io, io + 65, derSignature.length > 72 ? 73 : sig.length);
+      });
+    },
+    ecdsaP256VerifyP1363(publicPoint, message, signature) {
+      need('ecdsaP256VerifyP1363', 'publicPoint', publicPoint, 65); bytes('ecdsaP256VerifyP1363', 'signature', signature);
+      if (signature.length !== 64) { bytes('ecdsaP256VerifyP1363', 'message', message); return false; }
+      return ecdsa('ecdsaP256VerifyP1363', publicPoint, message, () => {
+        put(0, publicPoint); put(65, signature);
+        x.ecdsaP256VerifyInitP1363(io, io + 65);
+      });
+    },
+  };
+  return full;
+}
+
+/** CCM tag lengths: even, 4..16 bytes (SP 800-38C; 8 is CCM_8). */
+function ccmTagLength(fn: string, t: number): void {
+  if (!Number.isInteger(t) || t < 4 || t > 16 || t % 2 !== 0) throw new Error(`${fn}: tagLength must be an even number of bytes from 4 to 16, got ${t}`);
+}
+
+/** CCM with a 13-byte nonce: L = 2 length bytes, so at most 65,535 bytes of payload; AAD at most 65,279 bytes (the two-byte encoding). */
+function ccmLengths(fn: string, aadLen: number, n: number): void {
+  if (aadLen > CCM_AAD_MAX) throw new RangeError(`${fn}: aad must be at most ${CCM_AAD_MAX} bytes, got ${aadLen}`);
+  if (n > CCM_PAYLOAD_MAX) throw new RangeError(`${fn}: the payload must be at most ${CCM_PAYLOAD_MAX} bytes with a 13-byte nonce, got ${n}`);
 }

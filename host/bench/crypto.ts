@@ -21,8 +21,10 @@ import { fileURLToPath } from 'node:url';
 import { buildPath, loadFirmware } from '../firmware.js';
 import { captureInstantiations, instrumentWasm, readCount, resetCount } from './wasm-count.js';
 
-type Op = 'X25519' | 'Ed25519 verify' | 'SHA-256 1 KiB' | 'SHA-512 1 KiB' | 'HMAC-SHA256 64 B' | 'ChaCha20-Poly1305 seal 256 B';
-const OPS: Op[] = ['X25519', 'Ed25519 verify', 'SHA-256 1 KiB', 'SHA-512 1 KiB', 'HMAC-SHA256 64 B', 'ChaCha20-Poly1305 seal 256 B'];
+type Op = 'X25519' | 'Ed25519 verify' | 'SHA-256 1 KiB' | 'SHA-512 1 KiB' | 'HMAC-SHA256 64 B' | 'ChaCha20-Poly1305 seal 256 B' | 'AES-128-CCM seal 256 B (tag 8)' | 'P-256 ECDH' | 'ECDSA P-256 verify';
+const OPS: Op[] = ['X25519', 'Ed25519 verify', 'SHA-256 1 KiB', 'SHA-512 1 KiB', 'HMAC-SHA256 64 B', 'ChaCha20-Poly1305 seal 256 B', 'AES-128-CCM seal 256 B (tag 8)', 'P-256 ECDH', 'ECDSA P-256 verify'];
+/** Operations libsodium does not offer (no AES-CCM): their rows have no libsodium ratio. */
+const CCM: Op = 'AES-128-CCM seal 256 B (tag 8)';
 type Impl = Partial<Record<Op, () => unknown>>;
 
 /** Targets from issue 2 (executed WebAssembly instructions; wall time for X25519). */
@@ -47,11 +49,37 @@ function inputs() {
   return {
     scalar, u, pk, sig, msg64, edPub,
     kib: rnd(1024, 'kib'), key32: rnd(32, 'key32'), nonce: rnd(12, 'nonce'), pt256: rnd(256, 'pt256'),
+    key16: rnd(16, 'key16'), nonce13: rnd(13, 'nonce13'),
     xPriv: crypto.createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), scalar]), format: 'der', type: 'pkcs8' }),
     xPub: crypto.createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b656e032100', 'hex'), u]), format: 'der', type: 'spki' }),
   };
 }
 type Inputs = ReturnType<typeof inputs>;
+
+/**
+ * P-256 inputs (issue 7), deterministic from the seed: our scalar, the peer's uncompressed point,
+ * and a key with a DER signature on a 64-byte message (the signature itself is randomised by
+ * node:crypto's nonce; its verification cost is not).
+ */
+function p256Inputs() {
+  const rnd = (tag: string) => crypto.createHash('sha256').update(`airshake-bench-p256-${tag}`).digest();
+  const me = crypto.createECDH('prime256v1'); me.setPrivateKey(rnd('scalar'));
+  const peer = crypto.createECDH('prime256v1'); peer.setPrivateKey(rnd('peer'));
+  const signer = crypto.createECDH('prime256v1'); signer.setPrivateKey(rnd('signer'));
+  const pub = signer.getPublicKey();
+  const jwk = (e: crypto.ECDH, pubKey: Buffer) => ({
+    kty: 'EC', crv: 'P-256', x: pubKey.subarray(1, 33).toString('base64url'), y: pubKey.subarray(33).toString('base64url'), d: e.getPrivateKey().toString('base64url'),
+  });
+  const sk = crypto.createPrivateKey({ key: jwk(signer, pub), format: 'jwk' });
+  const pk = crypto.createPublicKey(sk);
+  const msg = crypto.createHash('shake256', { outputLength: 64 }).update('airshake-bench-p256-msg').digest();
+  return {
+    scalar: new Uint8Array(me.getPrivateKey()), peerPoint: new Uint8Array(peer.getPublicKey()), me,
+    meKey: crypto.createPrivateKey({ key: jwk(me, me.getPublicKey()), format: 'jwk' }),
+    peerKey: crypto.createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: peer.getPublicKey().subarray(1, 33).toString('base64url'), y: peer.getPublicKey().subarray(33).toString('base64url') }, format: 'jwk' }),
+    signerPoint: new Uint8Array(pub), pk, msg: new Uint8Array(msg), sig: new Uint8Array(crypto.sign('sha256', msg, sk)),
+  };
+}
 
 // libsodium-wrappers-sumo: the standard libsodium-wrappers build omits SHA-256 and HMAC-SHA256.
 interface Sodium {
@@ -90,10 +118,31 @@ async function sodiumCounts(): Promise<void> {
   const impl = sodiumImpl(s, inputs());
   const out: Record<string, number> = {};
   for (const op of OPS) {
+    if (!impl[op]) continue;
     impl[op]!(); // warm: lazy initialisation inside libsodium is not the operation's cost
     resetCount(inst); impl[op]!(); out[op] = Number(readCount(inst));
   }
   process.stdout.write(JSON.stringify(out));
+}
+
+/**
+ * AES-128-CCM seal (13-byte nonce, 8-byte tag, no AAD) composed from @noble/ciphers' AES modes,
+ * which include no CCM: the CBC-MAC is the last block of AES-CBC (zero IV) over B0 || payload
+ * padded, the payload is AES-CTR from A1, and the tag mask is AES-ECB of A0.
+ */
+function nobleCcmSeal(aes: typeof import('@noble/ciphers/aes.js'), key: Uint8Array, nonce13: Uint8Array, pt: Uint8Array): Uint8Array {
+  const n = pt.length;
+  const mac = new Uint8Array(16 + Math.ceil(n / 16) * 16);
+  mac[0] = (((8 - 2) / 2) << 3) | 1; mac.set(nonce13, 1); mac[14] = n >> 8; mac[15] = n & 255;
+  mac.set(pt, 16);
+  const cbc = aes.cbc(key, new Uint8Array(16), { disablePadding: true }).encrypt(mac);
+  const a = new Uint8Array(16); a[0] = 1; a.set(nonce13, 1);
+  const s0 = aes.ecb(key, { disablePadding: true }).encrypt(a);
+  a[15] = 1;
+  const out = new Uint8Array(n + 8);
+  out.set(aes.ctr(key, a).encrypt(pt));
+  for (let k = 0; k < 8; k++) out[n + k] = cbc[cbc.length - 16 + k]! ^ s0[k]!;
+  return out;
 }
 
 function median(a: number[]): number { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]!; }
@@ -124,6 +173,7 @@ async function main(): Promise<void> {
   const { sha256, sha512 } = await import('@noble/hashes/sha2.js');
   const { hmac } = await import('@noble/hashes/hmac.js');
   const { chacha20poly1305 } = await import('@noble/ciphers/chacha.js');
+  const nobleAes = await import('@noble/ciphers/aes.js');
   const nacl = (await import('tweetnacl')).default;
 
   const libs: Record<string, Impl> = {
@@ -134,6 +184,7 @@ async function main(): Promise<void> {
       'SHA-512 1 KiB': () => fw.sha512(i.kib),
       'HMAC-SHA256 64 B': () => fw.hmacSha256(i.key32, i.msg64),
       'ChaCha20-Poly1305 seal 256 B': () => fw.chacha20poly1305Seal(i.key32, i.nonce, new Uint8Array(0), i.pt256),
+      [CCM]: () => fw.aes128CcmSeal(i.key16, i.nonce13, new Uint8Array(0), i.pt256, 8),
     },
     'libsodium 0.8.4 (wasm)': sodiumImpl(sodium, i),
     'noble 2.4 (js)': {
@@ -143,6 +194,8 @@ async function main(): Promise<void> {
       'SHA-512 1 KiB': () => sha512(i.kib),
       'HMAC-SHA256 64 B': () => hmac(sha256, i.key32, i.msg64),
       'ChaCha20-Poly1305 seal 256 B': () => chacha20poly1305(i.key32, i.nonce).encrypt(i.pt256),
+      // @noble/ciphers 2.4 has no CCM: composed here from its AES-CBC (the CBC-MAC), AES-CTR and AES-ECB.
+      [CCM]: () => nobleCcmSeal(nobleAes, i.key16, i.nonce13, i.pt256),
     },
     'tweetnacl 1.0.3 (js)': {
       'X25519': () => nacl.scalarMult(i.scalar, i.u),
@@ -159,14 +212,43 @@ async function main(): Promise<void> {
         const c = crypto.createCipheriv('chacha20-poly1305', i.key32, i.nonce, { authTagLength: 16 });
         return [c.update(i.pt256), c.final(), c.getAuthTag()];
       },
+      [CCM]: () => {
+        const c = crypto.createCipheriv('aes-128-ccm', i.key16, i.nonce13, { authTagLength: 8 });
+        c.setAAD(new Uint8Array(0), { plaintextLength: 256 });
+        return Buffer.concat([c.update(i.pt256), c.final(), c.getAuthTag()]);
+      },
     },
   };
 
-  // Same answers first: a benchmark of wrong code is worthless.
   const same = (a: unknown, b: unknown) => Buffer.from(a as Uint8Array).equals(Buffer.from(b as Uint8Array));
+  // P-256 (issue 7): firmware, noble and node:crypto; libsodium has no P-256.
+  const pi = p256Inputs();
+  const { p256 } = await import('@noble/curves/nist.js');
+  Object.assign(libs['airshake firmware (wasm)']!, {
+    'P-256 ECDH': () => fw.p256Ecdh(pi.scalar, pi.peerPoint),
+    'ECDSA P-256 verify': () => { if (!fw.ecdsaP256Verify(pi.signerPoint, pi.msg, pi.sig)) throw new Error('firmware P-256 verify failed'); },
+  });
+  Object.assign(libs['noble 2.4 (js)']!, {
+    'P-256 ECDH': () => p256.getSharedSecret(pi.scalar, pi.peerPoint).subarray(1, 33),
+    'ECDSA P-256 verify': () => { if (!p256.verify(pi.sig, pi.msg, pi.signerPoint, { format: 'der', lowS: false })) throw new Error('noble P-256 verify failed'); },
+  });
+  Object.assign(libs['node:crypto (native OpenSSL)']!, {
+    'P-256 ECDH': () => crypto.diffieHellman({ privateKey: pi.meKey, publicKey: pi.peerKey }),
+    'ECDSA P-256 verify': () => { if (!crypto.verify('sha256', pi.msg, pi.pk, pi.sig)) throw new Error('node P-256 verify failed'); },
+  });
+  for (const lib of ['noble 2.4 (js)', 'node:crypto (native OpenSSL)']) {
+    if (!same(libs['airshake firmware (wasm)']!['P-256 ECDH']!(), libs[lib]!['P-256 ECDH']!())) throw new Error(`P-256 ECDH: firmware and ${lib} disagree`);
+    libs[lib]!['ECDSA P-256 verify']!();
+  }
+  libs['airshake firmware (wasm)']!['ECDSA P-256 verify']!();
+
+  // Same answers first: a benchmark of wrong code is worthless.
   const fwl = libs['airshake firmware (wasm)']!, sol = libs['libsodium 0.8.4 (wasm)']!;
   for (const op of ['X25519', 'SHA-256 1 KiB', 'SHA-512 1 KiB', 'HMAC-SHA256 64 B', 'ChaCha20-Poly1305 seal 256 B'] as Op[]) {
     if (!same(fwl[op]!(), sol[op]!())) throw new Error(`${op}: firmware and libsodium disagree`);
+  }
+  for (const lib of ['noble 2.4 (js)', 'node:crypto (native OpenSSL)']) {
+    if (!same(fwl[CCM]!(), libs[lib]![CCM]!())) throw new Error(`${CCM}: firmware and ${lib} disagree`);
   }
 
   log(`bench:crypto  node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, ${rounds} interleaved rounds`);
@@ -188,10 +270,11 @@ async function main(): Promise<void> {
         samples.get(n)!.push(timeBatch(f, batch.get(n)!));
       }
     }
-    const sodiumUs = median(samples.get('libsodium 0.8.4 (wasm)')!);
+    const sodiumSamples = samples.get('libsodium 0.8.4 (wasm)');
+    const sodiumUs = sodiumSamples ? median(sodiumSamples) : null;
     for (const { n } of impls) {
       const us = median(samples.get(n)!);
-      rows.push({ op, lib: n, usMedian: us, ratioToLibsodium: us / sodiumUs, wasmInstructions: null });
+      rows.push({ op, lib: n, usMedian: us, ratioToLibsodium: sodiumUs === null ? null : us / sodiumUs, wasmInstructions: null });
     }
   }
 
@@ -206,13 +289,35 @@ async function main(): Promise<void> {
     'SHA-512 1 KiB': countOf(() => ci.sha512(i.kib)),
     'HMAC-SHA256 64 B': countOf(() => ci.hmacSha256(i.key32, i.msg64)),
     'ChaCha20-Poly1305 seal 256 B': countOf(() => ci.chacha20poly1305Seal(i.key32, i.nonce, new Uint8Array(0), i.pt256)),
+    [CCM]: countOf(() => ci.aes128CcmSeal(i.key16, i.nonce13, new Uint8Array(0), i.pt256, 8)),
   };
+  // The size build's AES-CCM (the handset's code paths), counted the same way.
+  const smallCounted = await loadFirmware({ wasm: instrumentWasm(readFileSync(buildPath('crypto.small.wasm')), { countEnd: false }) });
+  resetCount(smallCounted.instance);
+  smallCounted.aes128CcmSeal(i.key16, i.nonce13, new Uint8Array(0), i.pt256, 8);
+  const smallCcmCount = Number(readCount(smallCounted.instance));
   const sodiumCountsJson = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--sodium-counts'], { encoding: 'utf8' });
   const sodiumCount = JSON.parse(sodiumCountsJson) as Record<string, number>;
   for (const row of rows) {
     if (row.lib.startsWith('airshake')) row.wasmInstructions = fwCounts[row.op] ?? null;
     if (row.lib.startsWith('libsodium')) row.wasmInstructions = sodiumCount[row.op] ?? null;
   }
+
+  // P-256 (issue 7): instruction counts in both builds, and the issue's wall-time targets.
+  fwCounts['P-256 ECDH'] = countOf(() => ci.p256Ecdh(pi.scalar, pi.peerPoint));
+  fwCounts['ECDSA P-256 verify'] = countOf(() => ci.ecdsaP256Verify(pi.signerPoint, pi.msg, pi.sig));
+  const smallCountOf = (f: () => unknown) => { f(); resetCount(smallCounted.instance); f(); return Number(readCount(smallCounted.instance)); };
+  const p256Small = {
+    'P-256 ECDH': smallCountOf(() => smallCounted.p256Ecdh(pi.scalar, pi.peerPoint)),
+    'ECDSA P-256 verify': smallCountOf(() => smallCounted.ecdsaP256Verify(pi.signerPoint, pi.msg, pi.sig)),
+  };
+  for (const row of rows) if (row.lib.startsWith('airshake') && row.op in p256Small) row.wasmInstructions = fwCounts[row.op] ?? null;
+  const usOf = (op: Op, lib: string) => rows.find((r) => r.op === op && r.lib.startsWith(lib))!.usMedian;
+  const p256Targets = (['P-256 ECDH', 'ECDSA P-256 verify'] as Op[]).map((op) => {
+    const fwUs = usOf(op, 'airshake'), nativeUs = usOf(op, 'node:crypto'), nobleUs = usOf(op, 'noble');
+    return { op, firmwareUs: fwUs, nativeUs, nobleUs, ratioToNative: fwUs / nativeUs, speedupOverNoble: nobleUs / fwUs,
+      met: fwUs <= 3 * nativeUs && nobleUs / fwUs >= 12, smallBuildInstructions: p256Small[op as keyof typeof p256Small] };
+  });
 
   const wasmBytes = statSync(buildPath('crypto.wasm')).size;
   const heapBase = fw.exports.heapBase() >>> 0;
@@ -241,9 +346,11 @@ async function main(): Promise<void> {
       ioWindowBytes: ioCap,
       instructionConvention: 'executed wasm instructions, basic-block counters, `end` not counted',
       firmwareInstructions: fwCounts,
+      firmwareSmallBuildInstructions: { [CCM]: smallCcmCount },
       libsodiumInstructions: sodiumCount,
     },
     targets: [...targets, { op: 'X25519 wall time', maxRatioToLibsodium: 1.0, measured: x25519Ratio, met: x25519Ratio <= 1.0 }],
+    p256Targets: { rule: 'firmware (crypto.wasm) <= 3 x node:crypto and >= 12 x faster than noble (issue 7)', rows: p256Targets },
   };
   mkdirSync(path.dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
@@ -252,17 +359,22 @@ async function main(): Promise<void> {
   const pad = (s: string, n: number) => s.padEnd(n);
   const lpad = (s: string, n: number) => s.padStart(n);
   log('');
-  log(`${pad('operation', 30)}${pad('library', 30)}${lpad('µs/op', 10)}${lpad('× libsodium', 13)}${lpad('wasm instr', 13)}`);
+  log(`${pad('operation', 32)}${pad('library', 30)}${lpad('µs/op', 10)}${lpad('× libsodium', 13)}${lpad('wasm instr', 13)}`);
   for (const r of rows) {
-    log(`${pad(r.op, 30)}${pad(r.lib, 30)}${lpad(r.usMedian.toFixed(2), 10)}${lpad(r.ratioToLibsodium!.toFixed(2), 13)}${lpad(r.wasmInstructions === null ? '' : r.wasmInstructions.toLocaleString('en-US'), 13)}`);
+    log(`${pad(r.op, 32)}${pad(r.lib, 30)}${lpad(r.usMedian.toFixed(2), 10)}${lpad(r.ratioToLibsodium === null ? '' : r.ratioToLibsodium.toFixed(2), 13)}${lpad(r.wasmInstructions === null ? '' : r.wasmInstructions.toLocaleString('en-US'), 13)}`);
   }
   log('');
   log(`release module: ${wasmBytes} bytes, ${report.deterministic.memoryPages} page(s) of 64 KiB, static memory ${heapBase} bytes (${heapBase - ioCap} without the ${ioCap}-byte host IO window)`);
+  log(`${CCM} in the size build (build/crypto.small.wasm): ${smallCcmCount.toLocaleString('en-US')} instructions`);
   log('targets (issue 2):');
   for (const t of targets) {
     log(`  ${pad(t.op, 30)} ${t.measured.toLocaleString('en-US')} instructions (target <= ${t.maxInstructions.toLocaleString('en-US')}; libsodium here ${t.libsodiumMeasured.toLocaleString('en-US')})  ${t.met ? 'met' : 'MISSED'}`);
   }
   log(`  ${pad('X25519 wall time', 30)} ${x25519Ratio.toFixed(2)} × libsodium (target <= 1.00)  ${x25519Ratio <= 1 ? 'met' : 'MISSED'}`);
+  log('targets (issue 7, wall time): firmware <= 3 × node:crypto and >= 12 × faster than noble');
+  for (const t of p256Targets) {
+    log(`  ${pad(t.op, 30)} ${t.firmwareUs.toFixed(1)} µs = ${t.ratioToNative.toFixed(2)} × native, ${t.speedupOverNoble.toFixed(1)} × faster than noble  ${t.met ? 'met' : 'MISSED'}; size build ${t.smallBuildInstructions.toLocaleString('en-US')} instructions`);
+  }
   log(`\nJSON written to ${path.relative(process.cwd(), outFile)}`);
 }
 

@@ -1,0 +1,247 @@
+// ECDSA verification over P-256 with SHA-256 (FIPS 186-5 §6.4.2, SEC 1 §4.1.4), streaming over
+// the message like sig/ed25519.ts, so a certificate's TBS can be hashed in place.
+//
+// A signature (r, s) on M under Q is accepted when
+//   - Q is 04 || x || y with x, y < p on the curve (ERR_P256_POINT),
+//   - the signature is strict DER, SEQUENCE { INTEGER r, INTEGER s } with minimal positive
+//     INTEGERs, short-form lengths and nothing after it, or exactly 64 bytes r || s for the
+//     P1363 entry point (ERR_ECDSA_ENCODING),
+//   - 1 <= r, s <= n - 1 (ERR_ECDSA_RANGE),
+//   - and R = [e/s] G + [r/s] Q is not the identity and x(R) mod n = r, with e = SHA-256(M)
+//     (256 bits, so no truncation) (ERR_ECDSA_BAD_SIG).
+// x(R) mod n = r is checked without an inversion: x(R) = X/Z, and x(R) mod n = r exactly when
+// X = r Z or (r + n < p and X = (r + n) Z) mod p.
+//
+// VARIABLE-TIME (the *Vartime helpers): everything here is public. The double scalar
+// multiplication interleaves two wNAF expansions: odd multiples of Q computed per signature, and
+// a constant table of odd multiples of G (affine, mixed additions). The formulas are the same
+// complete ones ECDH uses, so no input needs a special case.
+import { ctEq, wipe } from "../ct/ct";
+import { ERR_CRYPTO_STATE, ERR_ECDSA_BAD_SIG, ERR_ECDSA_ENCODING, ERR_ECDSA_RANGE, OK } from "../errors";
+import { sha256Final, sha256Init, sha256Update } from "../hash/sha256";
+import {
+  ECDSA_DIGITS, ECDSA_WG, ECDSA_WQ, ES_ACC, ES_D1, ES_D2, ES_E, ES_HCTX, ES_QTAB, ES_QX, ES_QY, ES_R, ES_S, ES_SC, ES_TMP,
+  ES_U1, P256_IT,
+} from "../memmap";
+import {
+  P256_FE, P256_POINT, fpFromBytes, fpToBytes, p256CondSub, p256DecodePointVartime, p256LimbsFromBytes, p256Lt,
+} from "../ec/p256";
+import {
+  P256_GTAB_A, P256_N, P256_NINV_SCHED, P256_NINV_STEPS, P256_ONE, P256_P, P256_R2, P256_RN2, fpCarry, fpMul, fpNeg,
+  p256Add, p256AddAffine, p256Dbl, p256GtabB, scMul,
+} from "../ec/p256_gen";
+
+// @ts-ignore: decorator
+@inline export const ECDSA_P256_RAW_SIGNATURE: usize = 64;
+/** Longest strict-DER signature: 30 len, then 02 21 00 || 32 bytes twice. */
+// @ts-ignore: decorator
+@inline export const ECDSA_P256_MAX_DER: usize = 72;
+// @ts-ignore: decorator
+@inline const QTAB_ENTRIES: usize = <usize>1 << (ECDSA_WQ - 2);
+
+let status: i32 = ERR_CRYPTO_STATE;
+
+/** Scalar elements (ten 28-bit limbs): r, s, then w = 1/s, and e. */
+// @ts-ignore: decorator
+@inline const RL: usize = ES_SC;
+// @ts-ignore: decorator
+@inline const SL: usize = ES_SC + 40;
+// @ts-ignore: decorator
+@inline const WL: usize = ES_SC + 80;
+// @ts-ignore: decorator
+@inline const EL: usize = ES_SC + 120;
+
+/**
+ * Reads one strict-DER INTEGER at sig + off (len bytes in all) into 32 big-endian bytes at out.
+ * Returns the offset after it, or -1 (not an INTEGER, a long or indefinite length, empty,
+ * negative, non-minimal, longer than 32 value bytes, or running past the end).
+ */
+function derIntegerVartime(out: usize, sig: usize, off: i32, len: i32): i32 {
+  if (off + 2 > len || load<u8>(sig + off) != 0x02) return -1;
+  let l = <i32>load<u8>(sig + off + 1);
+  off += 2;
+  if (l == 0 || l >= 0x80 || off + l > len) return -1;
+  let first = load<u8>(sig + off);
+  if (first & 0x80) return -1; // negative
+  if (first == 0 && l > 1) {
+    if ((load<u8>(sig + off + 1) & 0x80) == 0) return -1; // non-minimal
+    off++; l--;
+  }
+  if (l > 32) return -1;
+  memory.fill(out, 0, 32);
+  memory.copy(out + 32 - l, sig + off, l);
+  return off + l;
+}
+
+/** 1 when the 32 big-endian bytes at v are in [1, n - 1]. */
+function inScalarRangeVartime(v: usize): bool {
+  p256LimbsFromBytes(ES_TMP, v);
+  if (!p256Lt(ES_TMP, P256_N)) return false;
+  for (let i: usize = 0; i < 32; i++) if (load<u8>(v + i) != 0) return true;
+  return false;
+}
+
+function start(publicKey: usize, encodingOk: bool): void {
+  status = OK;
+  if (!encodingOk) status = ERR_ECDSA_ENCODING;
+  else if (!inScalarRangeVartime(ES_R) || !inScalarRangeVartime(ES_S)) status = ERR_ECDSA_RANGE;
+  else status = p256DecodePointVartime(ES_QX, ES_QY, publicKey, ES_ACC, ES_ACC + 40, ES_TMP);
+  sha256Init(ES_HCTX);
+}
+
+/** Starts verifying a DER signature (sigLen bytes) under the 65-byte uncompressed publicKey. */
+export function ecdsaP256VerifyInit(publicKey: usize, sig: usize, sigLen: usize): void {
+  let ok = false;
+  if (sigLen >= 8 && sigLen <= ECDSA_P256_MAX_DER && load<u8>(sig) == 0x30 && <usize>load<u8>(sig, 1) + 2 == sigLen) {
+    let len = <i32>sigLen;
+    let off = derIntegerVartime(ES_R, sig, 2, len);
+    if (off > 0) off = derIntegerVartime(ES_S, sig, off, len);
+    ok = off == len;
+  }
+  if (!ok) memory.fill(ES_R, 0, 64);
+  start(publicKey, ok);
+}
+
+/** Starts verifying a 64-byte r || s (IEEE P1363) signature under the 65-byte uncompressed publicKey. */
+export function ecdsaP256VerifyInitP1363(publicKey: usize, sig: usize): void {
+  memory.copy(ES_R, sig, 64);
+  start(publicKey, true);
+}
+
+/** Absorbs n message bytes at p. */
+export function ecdsaP256VerifyUpdate(p: usize, n: usize): void {
+  sha256Update(ES_HCTX, p, n);
+}
+
+/** h = a^(n-2) = 1/a mod n, a and h in the Montgomery domain (a fixed sliding-window schedule). */
+function scInvert(h: usize, a: usize): void {
+  const a2 = P256_IT + 8 * P256_FE;
+  memory.copy(P256_IT, a, P256_FE);
+  scMul(a2, a, a);
+  for (let i: usize = 1; i < 8; i++) scMul(P256_IT + i * P256_FE, P256_IT + (i - 1) * P256_FE, a2);
+  for (let s: i32 = 0; s < P256_NINV_STEPS; s++) {
+    let sq = <i32>load<u8>(P256_NINV_SCHED + 2 * s), d = <usize>load<u8>(P256_NINV_SCHED + 2 * s + 1);
+    if (s == 0) { memory.copy(h, P256_IT + (d >> 1) * P256_FE, P256_FE); continue; }
+    for (let j = 0; j < sq; j++) scMul(h, h, h);
+    if (d != 0) scMul(h, h, P256_IT + (d >> 1) * P256_FE);
+  }
+  p256CondSub(h, P256_N);
+}
+
+/** Writes the 257 width-w NAF digits of the canonical scalar limbs k (destroyed) to dg. */
+function wnafVartime(dg: usize, k: usize, w: i32): void {
+  const full = (1 << w), half = full >> 1;
+  for (let i: usize = 0; i < 257; i++) {
+    let k0 = load<i32>(k);
+    let d = 0;
+    if (k0 & 1) {
+      d = k0 & (full - 1);
+      if (d >= half) d -= full;
+      let v = k0 - d;
+      store<i32>(k, v & 0xfffffff);
+      let c = v >> 28;
+      for (let j: usize = 1; c != 0 && j < 10; j++) {
+        let u = load<i32>(k + 4 * j) + c;
+        if (j < 9) { store<i32>(k + 4 * j, u & 0xfffffff); c = u >> 28; } else { store<i32>(k + 4 * j, u); c = 0; }
+      }
+    }
+    store<i8>(dg + i, <i8>d);
+    for (let j: usize = 0; j < 9; j++) {
+      store<i32>(k + 4 * j, (load<i32>(k + 4 * j) >> 1) | ((load<i32>(k + 4 * j + 4) & 1) << 27));
+    }
+    store<i32>(k, load<i32>(k, 36) >> 1, 36);
+  }
+}
+
+/** ES_ACC = [u1] G + [u2] Q, from the digit strings ES_D1 (G) and ES_D2 (Q). */
+function doubleScalarMultVartime(): void {
+  // Q's odd multiples (2i + 1) Q, projective; 2Q in ES_TMP while building.
+  memory.copy(ES_QTAB, ES_QX, 2 * P256_FE);
+  memory.copy(ES_QTAB + 80, P256_ONE, P256_FE);
+  if (QTAB_ENTRIES > 1) {
+    p256Dbl(ES_TMP, ES_QTAB);
+    for (let i: usize = 1; i < QTAB_ENTRIES; i++) p256Add(ES_QTAB + i * P256_POINT, ES_QTAB + (i - 1) * P256_POINT, ES_TMP);
+  }
+  memory.fill(ES_ACC, 0, P256_POINT);
+  memory.copy(ES_ACC + 40, P256_ONE, P256_FE);
+  let i = <i32>ECDSA_DIGITS - 1;
+  while (i >= 0 && load<i8>(ES_D1 + i) == 0 && load<i8>(ES_D2 + i) == 0) i--;
+  let started = false;
+  for (; i >= 0; i--) {
+    if (started) p256Dbl(ES_ACC, ES_ACC);
+    let d2 = <i32>load<i8>(ES_D2 + i), d1 = <i32>load<i8>(ES_D1 + i);
+    if (d2 != 0) {
+      let q = ES_QTAB + <usize>((d2 < 0 ? -d2 : d2) >> 1) * P256_POINT;
+      if (d2 < 0) {
+        memory.copy(ES_TMP, q, P256_POINT);
+        fpNeg(ES_TMP + 40, ES_TMP + 40);
+        q = ES_TMP;
+      }
+      p256Add(ES_ACC, ES_ACC, q);
+      started = true;
+    }
+    if (d1 != 0) {
+      let j = <usize>((d1 < 0 ? -d1 : d1) >> 1);
+      let g: usize;
+      if (ECDSA_WG <= 4) g = P256_GTAB_A + j * 2 * P256_FE;
+      else g = j < 4 ? P256_GTAB_A + j * 2 * P256_FE : p256GtabB() + (j - 4) * 2 * P256_FE;
+      if (d1 < 0) {
+        memory.copy(ES_TMP, g, P256_FE);
+        fpNeg(ES_TMP + 40, g + 40);
+        g = ES_TMP;
+      }
+      p256AddAffine(ES_ACC, ES_ACC, g);
+      started = true;
+    }
+  }
+}
+
+/**
+ * Finishes: OK when the signature verifies, otherwise ERR_P256_POINT, ERR_ECDSA_ENCODING,
+ * ERR_ECDSA_RANGE, ERR_ECDSA_BAD_SIG, or ERR_CRYPTO_STATE without a preceding init.
+ */
+export function ecdsaP256VerifyCheck(): i32 {
+  let st = status;
+  status = ERR_CRYPTO_STATE;
+  if (st == ERR_CRYPTO_STATE) return st;
+  sha256Final(ES_HCTX, ES_E);
+  if (st != OK) return st;
+  // e mod n (e < 2^256 < 2n), r, s as scalar limbs; w = 1/s (Montgomery); u1 = e w, u2 = r w.
+  p256LimbsFromBytes(EL, ES_E);
+  p256CondSub(EL, P256_N);
+  p256LimbsFromBytes(RL, ES_R);
+  p256LimbsFromBytes(SL, ES_S);
+  scMul(SL, SL, P256_RN2);
+  scInvert(WL, SL);
+  scMul(EL, EL, WL); p256CondSub(EL, P256_N); // u1 (plain: the Montgomery factors cancel)
+  scMul(SL, RL, WL); p256CondSub(SL, P256_N); // u2
+  wnafVartime(ES_D1, EL, <i32>ECDSA_WG);
+  wnafVartime(ES_D2, SL, <i32>ECDSA_WQ);
+  doubleScalarMultVartime();
+  // R = (X : Y : Z). Reject the identity; compare X with r Z (and (r + n) Z when r + n < p).
+  const z = ES_ACC + 80, t = ES_TMP, u = ES_TMP + 40, bx = ES_U1, bt = ES_E;
+  fpToBytes(bx, z);
+  let zero = true;
+  for (let k: usize = 0; k < 32; k++) if (load<u8>(bx + k) != 0) { zero = false; break; }
+  if (zero) return ERR_ECDSA_BAD_SIG;
+  fpToBytes(bx, ES_ACC);
+  fpFromBytes(t, ES_R);                       // r < n < p: canonical
+  fpMul(u, t, z);
+  fpToBytes(bt, u);
+  if (ctEq(bt, bx, 32)) return OK;
+  // r + n as plain limbs (RL still holds r), < p?
+  for (let k: usize = 0; k < 40; k += 4) store<i32>(t + k, load<i32>(RL + k) + load<i32>(P256_N + k));
+  fpCarry(t, t);
+  if (!p256Lt(t, P256_P)) return ERR_ECDSA_BAD_SIG;
+  fpMul(t, t, P256_R2);
+  fpMul(u, t, z);
+  fpToBytes(bt, u);
+  return ctEq(bt, bx, 32) ? OK : ERR_ECDSA_BAD_SIG;
+}
+
+/** As ecdsaP256VerifyCheck, as a boolean: 1 valid, 0 invalid. */
+export function ecdsaP256VerifyFinal(): i32 {
+  let rc = ecdsaP256VerifyCheck();
+  wipe(ES_SC, 4 * P256_FE);
+  return rc == OK ? 1 : 0;
+}
