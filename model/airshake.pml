@@ -78,6 +78,9 @@
 #define SENT1 1    /* A: message 1 sent        */
 #define SENT2 1    /*                          B: message 2 sent, waiting for message 3 */
 #define DONE  2    /* completed (A: message 2 accepted and message 3 sent; B: MAC_A accepted) */
+#define ABORTED 3  /*                          B: ended after message 2 without completing (timeout,
+                                                  eviction, a failed message 3, a lost connection):
+                                                  its pair leaves the replay cache */
 
 /* Symbolic terms. DH(x, y) is an unordered pair: ZC(x, y) = ZC(y, x). KDF/MAC outputs are an
    injective packing of the constructor label and all its arguments: two terms are equal iff
@@ -115,7 +118,7 @@ byte aPeer[NA];    /* its expected server name (A is provisioned with one): B or
 byte aSuite[NA];   /* from the message 2 A accepted                                     */
 byte aRB[NA];
 byte aSrv[NA];     /* subject of the certificate A accepted                             */
-byte bSt[NB];      /* B session j: IDLE, SENT2 or DONE                                  */
+byte bSt[NB];      /* B session j: IDLE, SENT2, DONE or ABORTED                         */
 byte bId[NB];      /* ID_A, random_A and offer from the hello B accepted                */
 byte bRA[NB];
 byte bOffer[NB];
@@ -167,10 +170,12 @@ hidden int hm;
 /* ---- B's checks ---- */
 
 /* Freshness. Untimed (default): the replay cache holds the (ID_A, random_A) of every hello B
-   accepted, for ever: the real cache keeps a pair for 2W, as long as the same hello could still
-   pass the window check |time - now| <= W, and an older hello is stale, so an unmodified hello
-   is never accepted twice; time itself is abstracted away. TIMED: an explicit clock, the window
-   check on the hello's time field and cache entries that expire 2W after acceptance. */
+   accepted while its session waits for message 3 or has completed, for ever: the real cache
+   keeps a pair for 2W, as long as the same hello could still pass the window check
+   |time - now| <= W, and an older hello is stale; time itself is abstracted away. A session that
+   ends without completing (ABORTED) removes its pair, as server B does (PROTOCOL.md, server
+   steps 3 and 6). TIMED: an explicit clock, the window check on the hello's time field and
+   cache entries that expire 2W after acceptance. */
 #ifdef TIMED
 #ifndef CACHE_LIFE
 #define CACHE_LIFE 2        /* in units of W: the spec's 2W */
@@ -181,7 +186,8 @@ hidden int hm;
 #define LIVE(x) true
 #define IN_WINDOW(t) true
 #endif
-#define CACHED(x, id, ra) ((x) < NB && bSt[x] >= SENT2 && LIVE(x) && bId[x] == (id) && bRA[x] == (ra))
+#define PENDING_OR_DONE(x) (bSt[x] == SENT2 || bSt[x] == DONE)
+#define CACHED(x, id, ra) ((x) < NB && PENDING_OR_DONE(x) && LIVE(x) && bId[x] == (id) && bRA[x] == (ra))
 #ifdef WEAK_NO_REPLAY_CACHE
 #define FRESH(id, ra, t) IN_WINDOW(t)
 #else
@@ -351,12 +357,14 @@ inline server_on_hello(j, o, ra, t, id) {
   :: (id == A || id == I) && FRESH(id, ra, t) ->
      print_hello(j, o, ra, t, id);
 #ifdef PROP_REPLAY_ACCEPT
-     /* No hello is accepted twice (under REPLAY_HONEST_ONLY: no hello of A's). */
+     /* No hello is accepted again while an earlier acceptance of it waits for message 3 or has
+        completed (under REPLAY_HONEST_ONLY: no hello of A's). One whose session was aborted may
+        be: B removed its pair. */
      for (k : 0 .. NB - 1) {
 #ifdef REPLAY_HONEST_ONLY
-       assert(!HONEST_HELLO(id, ra) || !(bSt[k] >= SENT2 && bId[k] == id && bRA[k] == ra))
+       assert(!HONEST_HELLO(id, ra) || !(PENDING_OR_DONE(k) && bId[k] == id && bRA[k] == ra))
 #else
-       assert(!(bSt[k] >= SENT2 && bId[k] == id && bRA[k] == ra))
+       assert(!(PENDING_OR_DONE(k) && bId[k] == id && bRA[k] == ra))
 #endif
      }
 #endif
@@ -490,6 +498,16 @@ end:
        fi;
        hm = MAC_OR_JUNK(B_EXPECTS(hj), B, bId[hj]);
        server_on_finish(hj, hm);
+       hj = 0
+     }
+  :: atomic {  /* a B session ends without message 3: timeout, eviction, a failed MAC_A */
+       if
+       :: WAITING_B(0) -> hj = 0
+       :: WAITING_B(1) -> hj = 1
+       :: WAITING_B(2) -> hj = 2
+       fi;
+       printf("-- B session %d aborted: its pair leaves the replay cache\n", hj);
+       bSt[hj] = ABORTED;
        hj = 0
      }
 #ifdef TIMED

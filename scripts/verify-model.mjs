@@ -65,7 +65,7 @@ const CHECKS = [
   { id: 'timed-replay', kind: 'extra', expect: 'holds', defs: ['TIMED', 'PROP_REPLAY', 'REPLAY_HONEST_ONLY'], bounds: [[1, 2]],
     what: "with a clock: B never completes twice on one of A's hellos" },
   { id: 'timed-unmodified-replay', kind: 'extra', expect: 'holds', defs: ['TIMED', 'NO_RESTAMP', 'PROP_REPLAY_ACCEPT', 'REPLAY_HONEST_ONLY'], bounds: [[1, 2]],
-    what: "with a clock: B never accepts one of A's hellos twice if its time field is left alone (window W, cache 2W)" },
+    what: "with a clock: B never accepts one of A's hellos again while its first acceptance is pending or completed, if its time field is left alone (window W, cache 2W)" },
   { id: 'weak-cache-1w', kind: 'weakening', expect: 'counterexample', defs: ['TIMED', 'NO_RESTAMP', 'CACHE_LIFE=1', 'PROP_REPLAY_ACCEPT', 'REPLAY_HONEST_ONLY'], bounds: [[1, 2]],
     what: "cache entries kept W, not 2W: A's hello (clock ahead by W) is accepted again" },
   { id: 'timed-restamped-hello', kind: 'extra', expect: 'counterexample', defs: ['TIMED', 'PROP_REPLAY_ACCEPT', 'REPLAY_HONEST_ONLY'], bounds: [[1, 2]],

@@ -594,3 +594,21 @@ test('bg96: QIOPEN ERROR rejects connect(); a retry resets the context and succe
     await r.close();
   }
 });
+
+test('regression (property test): noise without a line end, byte by byte, is bounded and dropped; the OK after it settles the command', async () => {
+  // Found by test/properties-at.test.ts: the pending line grew without bound and every chunk
+  // rescanned all of it (quadratic: 80 000 bytes fed one at a time took seconds).
+  const { EventEmitter } = await import('node:events');
+  const { MAX_LINE } = await import('../host/modem/at.js');
+  const port = Object.assign(new EventEmitter(), { write: (_d: unknown, cb?: (e?: Error | null) => void) => { cb?.(null); return true; } });
+  const engine = new AtEngine(port, { timers: { now: () => 0, setTimer: () => 0, clearTimer: () => {} } });
+  const p = engine.command('AT+COPS=?');
+  await sleep(1);
+  for (let i = 0; i < 3 * MAX_LINE; i++) {
+    port.emit('data', Buffer.from('x'));
+    assert.ok((engine as unknown as { lineBuf: string }).lineBuf.length <= MAX_LINE);
+  }
+  port.emit('data', Buffer.from('\r\n+COPS: (2,"op","op","00101",7)\r\n\r\nOK\r\n'));
+  assert.deepEqual(await p, { final: 'OK', lines: ['+COPS: (2,"op","op","00101",7)'] });
+  engine.dispose();
+});

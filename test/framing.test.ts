@@ -13,6 +13,7 @@ import {
   FRAME_DATA,
   FramedTransport,
   LinkError,
+  encodeFrame,
   type FramedTransportOptions,
 } from '../host/serial/framing.js';
 
@@ -525,4 +526,39 @@ test('a stream that delivers synchronously (writes reach the peer inside write()
   for (const m of msgs) ta.send(m);
   ta.close(); tb.close();
   assert.deepEqual(got.map((m) => Buffer.from(m).toString('hex')), msgs.map((m) => Buffer.from(m).toString('hex')));
+});
+
+test('regression (property test): a closing delimiter 0x00 hit by one bit error (-> 0x01) does not let the frame through with a byte appended', () => {
+  // Found by test/properties-framing.test.ts: 00 | 02 01 02 01 03 c1 45 | 01, then the
+  // retransmission's opening 0x00, decoded as the frame plus a 0x00, whose CRC still checked
+  // out (no final XOR), and [0x00, 0xc1] was delivered for the one-byte message [0x00].
+  const frame = encodeFrame(FRAME_DATA, 0, 1, Uint8Array.of(0x00));
+  assert.equal(hex(frame), '000201020103c14500');
+  const damaged = Uint8Array.from(frame);
+  damaged[damaged.length - 1] = 0x01;
+  const got: string[] = [];
+  let handler: (c: Uint8Array) => void = () => {};
+  const t = new FramedTransport({ write: () => {}, onData: (h) => { handler = h; } }, { timers: clockTimers(new VirtualClock()) });
+  t.onMessage((m) => got.push(hex(m)));
+  handler(concat(damaged, frame));
+  assert.deepEqual(got, ['00']);
+  assert.equal(t.stats().crcErrors, 1);
+  // and the sender never ends a frame in 0x00: here the CRC's low byte would be 0x00
+  let found = 0;
+  for (let b = 0; b < 65536 && found < 3; b++) {
+    const payload = [b >> 8, b & 0xff];
+    const raw = Uint8Array.from([FRAME_DATA, 0, 1, ...payload]);
+    if ((crc16(raw) & 0xff) !== 0) continue;
+    found++;
+    const wire = encodeFrame(FRAME_DATA, 0, 1, Uint8Array.from(payload));
+    const dec = cobsDecode(wire.subarray(1, wire.length - 1))!;
+    assert.notEqual(dec[dec.length - 1], 0);
+    const rx: string[] = [];
+    let h2: (c: Uint8Array) => void = () => {};
+    const r = new FramedTransport({ write: () => {}, onData: (h) => { h2 = h; } }, { timers: clockTimers(new VirtualClock()) });
+    r.onMessage((m) => rx.push(hex(m)));
+    h2(wire);
+    assert.deepEqual(rx, [hex(Uint8Array.from(payload))]);
+  }
+  assert.equal(found, 3);
 });

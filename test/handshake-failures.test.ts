@@ -233,3 +233,35 @@ test('the firmware checks its state on every entry point and keeps the first err
     void path;
   } finally { bench.close(); }
 });
+
+test('regression (property test): a stale half-open handshake ended late does not drop a newer handshake\'s replay entry for the same pair', async () => {
+  // Found by test/properties-server.test.ts: handshake 1 records (ID_A, random_A) and never gets
+  // message 3; 2W later the same pair passes again (its entry expired) and handshake 2 records it;
+  // ending handshake 1 (here evicted as timed out to admit handshake 2) released the pair, deleting
+  // handshake 2's entry, so handshake 2's hello was accepted again after it completed.
+  const bench = await makeBench({ fixedRandom: true }); // the same random_A on every start
+  try {
+    const h = bench.handset;
+    h.provision(bench.dep.handsets[0]!.privateKey, bench.dep.ca.publicKey, bench.dep.serverName);
+    let nowMs = EPOCH * 1000;
+    const failed: number[] = [];
+    const server = bench.dep.makeServer(() => nowMs, { maxHalfOpen: 1, onApplicationData: (d) => d, onEvent: (e) => { if (e.type === 'failed') failed.push(e.code); } });
+    server.connect(() => {}).receive(h.start(EPOCH)); // message 2 never answered
+    nowMs += 600_001;
+    h.reset();
+    const t = Math.floor(nowMs / 1000);
+    const hello = h.start(t);
+    const out: Uint8Array[] = [];
+    const s1 = server.connect((m) => out.push(m));
+    s1.receive(hello);
+    assert.deepEqual(failed, [Err.TIMEOUT], 'the stale handshake ends to admit the new one');
+    s1.receive(h.finish(out[0]!, t, new TextEncoder().encode('x')));
+    assert.equal(s1.established, true);
+    assert.equal(server.replayCount, 1, 'the completed handshake keeps its pair');
+    nowMs += 1000;
+    const replay: Uint8Array[] = [];
+    server.connect((m) => replay.push(m)).receive(hello);
+    assert.deepEqual(failed, [Err.TIMEOUT, Err.REPLAY]);
+    assert.deepEqual([...replay[0]!], [0x15, Err.HANDSHAKE_FAILED]);
+  } finally { bench.close(); }
+});

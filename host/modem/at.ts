@@ -20,6 +20,13 @@ export interface SerialLike {
   removeListener(event: 'data', fn: (chunk: Buffer) => void): unknown;
 }
 
+/**
+ * Longest response line kept, in characters. A longer one (line noise, a wrong baud rate, a modem
+ * spewing without line ends) is dropped up to its end, so the line buffer stays bounded and a
+ * chunk costs time in its own length only.
+ */
+export const MAX_LINE = 4096;
+
 export interface AtResponse {
   /** The final result line, e.g. 'OK', 'CONNECT 9600', or a line matched by finalMatch. */
   final: string;
@@ -210,6 +217,8 @@ export class AtEngine extends EventEmitter {
   private hangingUp = false;
   private session: DataSession | null = null;
   private lineBuf = '';
+  /** The pending line passed MAX_LINE and was dropped: drop the rest of it, up to its line end. */
+  private lineOverflow = false;
   /** The CONNECT line ended with CR at a chunk end: drop a leading LF of the data that follows. */
   private skipLf = false;
   /** The last bytes seen in data mode, so a carrier-loss sequence split across chunks is found. */
@@ -404,6 +413,7 @@ export class AtEngine extends EventEmitter {
     // the modem acts on the escape is collected as junk lines of the '+++' pseudo-command.
     this.mode = 'command';
     this.lineBuf = '';
+    this.lineOverflow = false;
     this.tail = Buffer.alloc(0);
     try {
       await this.exec('+++', { timeoutMs: guardMs + (opts.timeoutMs ?? 5000), expect: /[\s\S]*/ }, { raw: true, connBound: true });
@@ -483,6 +493,7 @@ export class AtEngine extends EventEmitter {
     const line = combined.subarray(at, at + len).toString('latin1').trim();
     const rest = Buffer.from(combined.subarray(at + len));
     this.lineBuf = '';
+    this.lineOverflow = false;
     this.carrierLost(line);
     this.emit('urc', line);
     return rest;
@@ -490,12 +501,31 @@ export class AtEngine extends EventEmitter {
 
   /** Command mode: split into lines; returns the bytes after a CONNECT line (data mode). */
   private feedLines(buf: Buffer): Buffer {
-    this.lineBuf += buf.toString('latin1');
+    const text = buf.toString('latin1');
+    if (!/[\r\n]/.test(text)) {
+      // No line end in this chunk: only the pending line grows (scan the chunk, not the buffer).
+      if (this.lineOverflow) return Buffer.alloc(0);
+      this.lineBuf += text;
+      if (this.lineBuf.length > MAX_LINE) {
+        this.lineBuf = '';
+        this.lineOverflow = true;
+      }
+      return Buffer.alloc(0);
+    }
+    this.lineBuf += text;
     for (;;) {
       const m = /[\r\n]/.exec(this.lineBuf);
-      if (!m) return Buffer.alloc(0);
+      if (!m) {
+        if (this.lineBuf.length > MAX_LINE) {
+          this.lineBuf = '';
+          this.lineOverflow = true;
+        }
+        return Buffer.alloc(0);
+      }
       const i = m.index;
-      const line = this.lineBuf.slice(0, i).trim();
+      const tooLong = this.lineOverflow || i > MAX_LINE;
+      this.lineOverflow = false;
+      const line = tooLong ? '' : this.lineBuf.slice(0, i).trim();
       let next = i + 1;
       const crAtEnd = this.lineBuf[i] === '\r' && next === this.lineBuf.length;
       if (this.lineBuf[i] === '\r' && this.lineBuf[next] === '\n') next++;

@@ -59,7 +59,7 @@ export interface FramedTransportStats {
   framesReceived: number;
   /** DATA frames written again after a timeout. */
   retransmissions: number;
-  /** Frames that COBS-decoded to >= 5 bytes but failed the CRC. */
+  /** Frames that COBS-decoded to >= 5 bytes but failed the CRC (or ended in 0x00, which no sender produces). */
   crcErrors: number;
   /** Segments that failed COBS decoding, were too short/long, or had an unknown type/shape. */
   badFrames: number;
@@ -93,15 +93,28 @@ export function maxPayloadForMtu(mtu: number): number {
   return p;
 }
 
-/** Builds the delimited wire bytes of one frame. */
+/**
+ * Builds the delimited wire bytes of one frame.
+ *
+ * A frame never ends in 0x00 (the CRC's low byte): one bit error turning its closing delimiter
+ * 0x00 into 0x01 makes the receiver decode the frame with a 0x00 appended, and a CRC without a
+ * final XOR stays valid under appended zeros, so that damaged frame would pass as a valid one
+ * whose payload has gained the CRC's high byte. The receiver therefore refuses frames ending in
+ * 0x00, and the sender avoids them by flipping spare flag bits (1-7, ignored by the receiver)
+ * until the CRC's low byte is non-zero (some of the 128 choices always is).
+ */
 export function encodeFrame(type: number, seq: number, flags: number, payload?: Uint8Array): Uint8Array {
   const plen = payload ? payload.length : 0;
   const raw = new Uint8Array(FRAME_OVERHEAD + plen);
   raw[0] = type;
   raw[1] = seq & 0xff;
-  raw[2] = flags & 0xff;
   if (payload) raw.set(payload, 3);
-  const crc = crc16(raw, 0, 3 + plen);
+  let crc = 0;
+  for (let pad = 0; pad < 0x80; pad++) {
+    raw[2] = (flags ^ (pad << 1)) & 0xff;
+    crc = crc16(raw, 0, 3 + plen);
+    if ((crc & 0xff) !== 0) break;
+  }
   raw[3 + plen] = crc >>> 8;
   raw[4 + plen] = crc & 0xff;
   const enc = cobsEncode(raw);
@@ -380,7 +393,8 @@ export class FramedTransport implements MessageTransport {
       return;
     }
     const n = raw.length;
-    if (crc16(raw, 0, n - 2) !== ((raw[n - 2] << 8) | raw[n - 1])) {
+    // A frame ending in 0x00 is never sent (see encodeFrame): it is a damaged closing delimiter.
+    if (raw[n - 1] === 0 || crc16(raw, 0, n - 2) !== ((raw[n - 2] << 8) | raw[n - 1])) {
       this.counters.crcErrors++;
       return;
     }

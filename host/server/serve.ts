@@ -51,6 +51,7 @@ export async function serveSerial(server: AirshakeServer, path: string, baudRate
   const p = new SerialPort({ path, baudRate, autoOpen: false });
   await new Promise<void>((res, rej) => p.open((e) => (e ? rej(e) : res())));
   p.on('error', () => {}); // a vanished line ends the session through the framing's retry limit
-  attach(server, serialStream(p), framing);
+  const a = attach(server, serialStream(p), framing);
+  p.on('close', () => a.end()); // closing the line ends its session and the framing's timers
   return p;
 }
