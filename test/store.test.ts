@@ -14,9 +14,10 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ID_LENGTH, certId, spkiOf } from '../host/pki/id.js';
 import Database from 'better-sqlite3';
-import { SqliteCertStore } from '../host/store/sqlite.js';
+import { SCHEMA_VERSION, SqliteCertStore } from '../host/store/sqlite.js';
 import { CertCache } from '../host/store/cache.js';
 import {
+  HandsetConflictError,
   IdCollisionError,
   RevokedIdError,
   StoreUnavailableError,
@@ -501,5 +502,150 @@ describe('CertCache', () => {
     assert.equal(cache.get(id(1)), 'one');
     assert.equal(cache.get(id(2)), undefined);
     assert.equal(cache.stats.syncErrors, 3);
+  });
+});
+
+// ---------------------------------------------------------------- handsets with certificates for several suites
+
+describe('SqliteCertStore: a handset enrolled with a certificate per suite', () => {
+  const p256 = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
+  function open(t: { after(fn: () => void): void }) {
+    const db = tmpDb();
+    t.after(db.cleanup);
+    const store = SqliteCertStore.open(db.path);
+    t.after(() => store.close());
+    return { db, store };
+  }
+  const ids = (cs: { id: Uint8Array }[]) => cs.map((c) => hex(c.id));
+
+  test('enrolHandset enrols both together; lookupHandset by either ID finds both, the named one first', (t) => {
+    const { store } = open(t);
+    const x = handset('handset-0001');
+    const e = handset('handset-0001', p256());
+    const other = handset('handset-0002');
+    const rs = store.enrolHandset([x.der, e.der], 100);
+    store.enrol(other.der, 101);
+    assert.deepEqual(ids(rs), [hex(certId(x.der)), hex(certId(e.der))]);
+    assert.equal(rs[0]!.handset, rs[1]!.handset);
+    assert.deepEqual(ids(store.lookupHandset(certId(x.der))), [hex(certId(x.der)), hex(certId(e.der))]);
+    assert.deepEqual(ids(store.lookupHandset(certId(e.der))), [hex(certId(e.der)), hex(certId(x.der))]);
+    assert.deepEqual(ids(store.lookupHandset(certId(other.der))), [hex(certId(other.der))]);
+    assert.deepEqual(store.lookupHandset(new Uint8Array(8)), []);
+    assert.deepEqual(store.lookup(certId(e.der)), rs[1]);
+    assert.equal(store.list().length, 3);
+    // idempotent, as enrol
+    assert.deepEqual(store.enrolHandset([x.der, e.der], 200), rs);
+    assert.deepEqual(store.enrol(e.der, 300), rs[1]);
+  });
+
+  test('a suite-2 certificate joins a handset enrolled before with its suite-1 one; re-keying after a revocation', (t) => {
+    const { store } = open(t);
+    const x = handset('handset-0001');
+    const e = handset('handset-0001', p256());
+    const first = store.enrol(x.der, 100);
+    const both = store.enrolHandset([x.der, e.der], 200);
+    assert.deepEqual(both[0], first);
+    assert.equal(both[1]!.handset, first.handset);
+    assert.equal(both[1]!.enrolledAt, 200);
+    // a second unrevoked X25519 certificate for the same handset is refused...
+    const x2 = handset('handset-0001');
+    assert.throws(() => store.enrolHandset([e.der, x2.der], 300), HandsetConflictError);
+    assert.equal(store.lookup(certId(x2.der)), null);
+    // ...until the first is revoked
+    store.revoke(certId(x.der), 'key lost', 400);
+    const rekeyed = store.enrolHandset([e.der, x2.der], 500);
+    assert.equal(rekeyed[1]!.handset, first.handset);
+    assert.deepEqual(ids(store.lookupHandset(certId(e.der))), [hex(certId(e.der)), hex(certId(x.der)), hex(certId(x2.der))]);
+  });
+
+  test('enrolHandset refuses: different subjects, two handsets, a colliding ID, a revoked ID; nothing is stored', (t) => {
+    const { store } = open(t);
+    const x = handset('handset-0001');
+    assert.throws(() => store.enrolHandset([x.der, handset('handset-0002', p256()).der]), HandsetConflictError);
+    assert.throws(() => store.enrolHandset([]), RangeError);
+    assert.equal(store.list().length, 0);
+    const a = handset('handset-a'), b = handset('handset-b');
+    store.enrol(a.der);
+    store.enrol(b.der);
+    assert.throws(() => store.enrolHandset([a.der, b.der]), HandsetConflictError);
+    const key = p256();
+    const e1 = handset('handset-a', key), e2 = handset('handset-a', key); // same ID, another certificate
+    store.enrolHandset([a.der, e1.der]);
+    assert.throws(() => store.enrolHandset([a.der, e2.der]), IdCollisionError);
+    store.revoke(certId(e1.der), 'stolen');
+    assert.throws(() => store.enrolHandset([a.der, e1.der]), RevokedIdError);
+    // a certificate of another subject cannot join
+    assert.throws(() => store.enrolHandset([a.der, handset('handset-z', p256()).der]), HandsetConflictError);
+    assert.equal(store.list().length, 3);
+  });
+
+  test('a schema-1 store file is migrated: its certificates become handsets of one, and serve as before', (t) => {
+    const db = tmpDb();
+    t.after(db.cleanup);
+    const x = handset('handset-0001');
+    const y = handset('handset-0002');
+    const raw = new Database(db.path);
+    raw.exec(`
+      CREATE TABLE certificates (id BLOB PRIMARY KEY, der BLOB NOT NULL, subject TEXT, not_before INTEGER, not_after INTEGER,
+        enrolled_at INTEGER, revoked_at INTEGER NULL, revocation_reason TEXT NULL);
+      CREATE TABLE revocations (seq INTEGER PRIMARY KEY AUTOINCREMENT, id BLOB, at INTEGER, reason TEXT);
+      CREATE INDEX revocations_id ON revocations(id);
+      PRAGMA user_version = 1;`);
+    const ins = raw.prepare('INSERT INTO certificates (id, der, subject, not_before, not_after, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)');
+    ins.run(Buffer.from(certId(x.der)), Buffer.from(x.der), 'CN=handset-0001', NOT_BEFORE, NOT_AFTER, 10);
+    ins.run(Buffer.from(certId(y.der)), Buffer.from(y.der), 'CN=handset-0002', NOT_BEFORE, NOT_AFTER, 11);
+    raw.close();
+    const store = SqliteCertStore.open(db.path);
+    t.after(() => store.close());
+    const check = new Database(db.path, { readonly: true });
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    check.close();
+    const lx = store.lookup(certId(x.der))!;
+    assert.equal(lx.subject, 'CN=handset-0001');
+    assert.notEqual(lx.handset, store.lookup(certId(y.der))!.handset);
+    assert.deepEqual(ids(store.lookupHandset(certId(x.der))), [hex(certId(x.der))]);
+    // the migrated handset takes its suite-2 certificate; a new handset gets a fresh group
+    const e = handset('handset-0001', p256());
+    assert.equal(store.enrolHandset([x.der, e.der])[1]!.handset, lx.handset);
+    const z = store.enrol(handset('handset-0003').der);
+    assert.ok(![lx.handset, store.lookup(certId(y.der))!.handset].includes(z.handset));
+    // a second open (another process) finds it migrated
+    const again = SqliteCertStore.open(db.path);
+    assert.equal(again.lookupHandset(certId(e.der)).length, 2);
+    again.close();
+    // a newer schema is refused
+    const w = new Database(db.path);
+    w.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    w.close();
+    assert.throws(() => SqliteCertStore.open(db.path), StoreUnavailableError);
+  });
+
+  test("CertCache: an entry with aliases is purged by the revocation of any of them, and the alias index follows evictions", (t) => {
+    const { store } = open(t);
+    const x = handset('handset-0001'), e = handset('handset-0001', p256());
+    const y = handset('handset-0002'), f = handset('handset-0002', p256());
+    store.enrolHandset([x.der, e.der]);
+    store.enrolHandset([y.der, f.der]);
+    const cache = new CertCache<string>(store, { capacity: 2, ttlMs: 60_000, pollIntervalMs: 3_600_000 });
+    t.after(() => cache.close());
+    const key = (id: Uint8Array, suite: number) => new Uint8Array([...id, suite]);
+    cache.set(key(certId(x.der), 2), 'x/2', [certId(x.der), certId(e.der)]);
+    cache.set(key(certId(x.der), 1), 'x/1', [certId(x.der)]);
+    store.revoke(certId(e.der), 'lost');
+    assert.equal(cache.get(key(certId(x.der), 2)), undefined);
+    assert.equal(cache.get(key(certId(x.der), 1)), 'x/1');
+    assert.equal(cache.stats.purgedByRevocation, 1);
+    // evicted entries leave no alias behind: a later revocation purges nothing
+    cache.set(key(certId(y.der), 2), 'y/2', [certId(y.der), certId(f.der)]);
+    cache.set(key(certId(y.der), 1), 'y/1', [certId(y.der)]);
+    cache.set(new Uint8Array(9).fill(7), 'other');
+    assert.equal(cache.size, 2);
+    assert.equal(cache.get(key(certId(y.der), 2)), undefined); // evicted
+    store.revoke(certId(f.der), 'lost');
+    assert.equal(cache.stats.purgedByRevocation, 1);
+    store.revoke(certId(y.der), 'lost');
+    assert.equal(cache.stats.purgedByRevocation, 2);
+    assert.equal(cache.get(key(certId(y.der), 1)), undefined);
+    assert.equal(cache.get(new Uint8Array(9).fill(7)), 'other');
   });
 });

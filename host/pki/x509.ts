@@ -60,6 +60,10 @@ function stringValid(tag: number, s: Uint8Array): boolean {
 
 const ALG_ED25519 = '06032b6570';
 const ALG_X25519 = '06032b656e';
+/** ecdsa-with-SHA256 (1.2.840.10045.4.3.2) without parameters (RFC 5758 §3.2). */
+const ALG_ECDSA_SHA256 = '06082a8648ce3d040302';
+/** id-ecPublicKey (1.2.840.10045.2.1) with the namedCurve prime256v1 (1.2.840.10045.3.1.7) (RFC 5480). */
+const ALG_EC_P256 = '06072a8648ce3d020106082a8648ce3d030107';
 
 function parseTime(b: Uint8Array, p: number, limit: number): { t: number; end: number } {
   const e = read(b, p, limit);
@@ -115,8 +119,16 @@ function derInteger(b: Uint8Array, e: El, what: string): void {
 }
 
 export interface ParsedCert {
-  notBefore: number; notAfter: number; cn: Uint8Array; x25519Key: Uint8Array | null;
+  notBefore: number; notAfter: number; cn: Uint8Array;
+  /** The subject key: X25519 (32 bytes) or P-256 (65-byte uncompressed point, not checked to be on the curve), else null. */
+  x25519Key: Uint8Array | null; p256Key: Uint8Array | null;
   keyUsage: number | null; isCa: boolean;
+  /** The signature algorithm (the same inside and outside). */
+  sigAlg: 'ed25519' | 'ecdsa-sha256';
+  /** The DER SubjectPublicKeyInfo as it appears in the certificate (ID_A hashes it). */
+  spki: Uint8Array;
+  /** ecdsa-with-SHA256: the ECDSA-Sig-Value's r and s (DER INTEGER contents, range not checked). */
+  ecdsa: { r: Uint8Array; s: Uint8Array } | null;
 }
 
 /** Parses like the firmware's x509Parse; throws X509Error with the firmware's code. */
@@ -134,7 +146,8 @@ export function parseCertificate(b: Uint8Array): ParsedCert {
   derInteger(b, sn, 'serial');
   if (sn.end - sn.c === 1 && b[sn.c] === 0) fail(Err.DER_INTEGER, 'serial zero');
   const alg = expect(b, sn.end, tbs.end, 0x30);
-  if (!eq(b, alg, ALG_ED25519)) fail(Err.X509_ALGORITHM, 'TBS signature algorithm is not Ed25519');
+  const sigAlg = eq(b, alg, ALG_ED25519) ? 'ed25519' : eq(b, alg, ALG_ECDSA_SHA256) ? 'ecdsa-sha256' : null;
+  if (!sigAlg) fail(Err.X509_ALGORITHM, 'TBS signature algorithm is neither Ed25519 nor ecdsa-with-SHA256 without parameters');
   const issuer = parseName(b, alg.end, tbs.end, false);
   const val = expect(b, issuer.end, tbs.end, 0x30);
   const nb = parseTime(b, val.c, val.end);
@@ -144,6 +157,7 @@ export function parseCertificate(b: Uint8Array): ParsedCert {
   const spki = expect(b, subject.end, tbs.end, 0x30);
   const salg = expect(b, spki.c, spki.end, 0x30);
   const isX25519 = eq(b, salg, ALG_X25519);
+  const isP256 = eq(b, salg, ALG_EC_P256);
   const soid = expect(b, salg.c, salg.end, 0x06);
   if (!oidMinimal(b, soid)) fail(Err.X509_SPKI, 'non-minimal key algorithm OID');
   const key = expect(b, salg.end, spki.end, 0x03);
@@ -153,6 +167,11 @@ export function parseCertificate(b: Uint8Array): ParsedCert {
   if (isX25519) {
     if (key.end - key.c !== 33) fail(Err.X509_SPKI, 'X25519 key not 32 bytes');
     x25519Key = b.slice(key.c + 1, key.end);
+  }
+  let p256Key: Uint8Array | null = null;
+  if (isP256) {
+    if (key.end - key.c !== 66 || b[key.c + 1] !== 0x04) fail(Err.X509_SPKI, 'P-256 key not a 65-byte uncompressed point');
+    p256Key = b.slice(key.c + 1, key.end);
   }
   let keyUsage: number | null = null, isCa = false;
   if (spki.end < tbs.end) {
@@ -213,9 +232,29 @@ export function parseCertificate(b: Uint8Array): ParsedCert {
     }
   }
   const oalg = expect(b, tbs.end, cert.end, 0x30);
-  if (!eq(b, oalg, ALG_ED25519)) fail(Err.X509_ALGORITHM, 'signature algorithm is not Ed25519');
+  if (!eq(b, oalg, sigAlg === 'ed25519' ? ALG_ED25519 : ALG_ECDSA_SHA256)) fail(Err.X509_ALGORITHM, `signature algorithm is not the TBS's (${sigAlg})`);
   const sig = expect(b, oalg.end, cert.end, 0x03);
   if (sig.end !== cert.end) fail(Err.DER_TRAILING, 'data after the signature');
-  if (sig.end - sig.c !== 65 || b[sig.c] !== 0) fail(Err.X509_ALGORITHM, 'signature not 64 bytes');
-  return { notBefore: nb.t, notAfter: na.t, cn: subject.cn!, x25519Key, keyUsage, isCa };
+  let ecdsa: ParsedCert['ecdsa'] = null;
+  if (sigAlg === 'ed25519') {
+    if (sig.end - sig.c !== 65 || b[sig.c] !== 0) fail(Err.X509_ALGORITHM, 'signature not 64 bytes');
+  } else {
+    // ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (RFC 5480 §2.2.3, RFC 5758 §3.2), strict DER
+    if (sig.end - sig.c < 1 || b[sig.c] !== 0) fail(Err.X509_ALGORITHM, 'ECDSA signature BIT STRING with unused bits');
+    const sv = expect(b, sig.c + 1, sig.end, 0x30);
+    if (sv.end !== sig.end) fail(Err.DER_TRAILING, 'data after the ECDSA-Sig-Value');
+    const r = expect(b, sv.c, sv.end, 0x02);
+    const sInt = expect(b, r.end, sv.end, 0x02);
+    if (sInt.end !== sv.end) fail(Err.DER_TRAILING, 'data after s');
+    for (const [e, nm] of [[r, 'r'], [sInt, 's']] as const) {
+      derInteger(b, e, `ECDSA ${nm}`);
+      if (e.end - e.c > 33) fail(Err.X509_ALGORITHM, `ECDSA ${nm} longer than 33 bytes`);
+    }
+    ecdsa = { r: b.slice(r.c, r.end), s: b.slice(sInt.c, sInt.end) };
+  }
+  return {
+    notBefore: nb.t, notAfter: na.t, cn: subject.cn!, x25519Key, p256Key, keyUsage, isCa, sigAlg: sigAlg!,
+    spki: b.slice(subject.end, spki.end), // the SPKI element starts where the subject ends
+    ecdsa,
+  };
 }

@@ -10,13 +10,42 @@ export const MsgType = { HELLO: 0x01, RESPONSE: 0x02, FINISH: 0x03, ALERT: 0x15,
 export const Suite = {
   /** Suite 1: static X25519, Ed25519-signed X.509, HKDF-SHA256, ChaCha20-Poly1305. */
   X25519_ED25519_CHACHAPOLY_SHA256: 0x01,
+  /** Suite 2: static ECDH on P-256, ECDSA-P256-SHA256-signed X.509, HKDF-SHA256, AES-128-CCM with 8-byte tags. */
+  P256_ECDSA_AES128CCM8_SHA256: 0x02,
 } as const;
-export const SUITE_NAMES: Record<number, string> = { 0x01: 'X25519-Ed25519-ChaCha20Poly1305-SHA256' };
+export const SUITE_NAMES: Record<number, string> = {
+  0x01: 'X25519-Ed25519-ChaCha20Poly1305-SHA256',
+  0x02: 'P256-ECDSA-AES128CCM8-SHA256',
+};
+
+/** Per-suite sizes (docs/PROTOCOL.md, "Suites"). */
+export interface SuiteParams {
+  suite: number;
+  /** AEAD key, iv (= nonce) and record tag lengths. */
+  keyLen: number; ivLen: number; tagLen: number;
+  /** node:crypto cipher name of the record AEAD. */
+  aead: 'chacha20-poly1305' | 'aes-128-ccm';
+  /** Static public key in C_A/C_B, and the CA public key provisioned at A. */
+  publicKeyLen: number; caKeyLen: number;
+}
+export const SUITE_PARAMS: Readonly<Record<number, SuiteParams>> = {
+  0x01: { suite: 0x01, keyLen: 32, ivLen: 12, tagLen: 16, aead: 'chacha20-poly1305', publicKeyLen: 32, caKeyLen: 32 },
+  0x02: { suite: 0x02, keyLen: 16, ivLen: 13, tagLen: 8, aead: 'aes-128-ccm', publicKeyLen: 65, caKeyLen: 65 },
+};
+/** The sizes of a known suite; throws for an unknown one. */
+export function suiteParams(suite: number): SuiteParams {
+  const p = SUITE_PARAMS[suite];
+  if (!p) throw new RangeError(`unknown suite ${suite}`);
+  return p;
+}
+/** The record tag length of a suite (TAG_LEN in docs/PROTOCOL.md): 16 in suite 1, 8 in suite 2. */
+export const tagLen = (suite: number): number => suiteParams(suite).tagLen;
 
 export const RANDOM_LEN = 16;
 export const ID_LEN = 8;
 export const MAC_LEN = 16;
 export const TS_LEN = 4;
+/** Suite 1's record tag length (see tagLen(suite) for the others). */
 export const TAG_LEN = 16;
 export const MAX_SUITES = 8;
 export const MAX_CERT = 512;

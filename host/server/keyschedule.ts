@@ -1,10 +1,12 @@
 /**
- * Suite-1 key schedule on node:crypto (docs/PROTOCOL.md §Key schedule), written independently of
- * the firmware: HKDF-SHA256 over the static-static X25519 secret, salted with both randoms, with
- * every output bound to a transcript hash.
+ * The key schedule and records on node:crypto (docs/PROTOCOL.md §Key schedule, §Records), written
+ * independently of the firmware: HKDF-SHA256 over the static-static secret (X25519 in suite 1,
+ * the P-256 ECDH x-coordinate in suite 2), salted with both randoms, with every output bound to a
+ * transcript hash. Suites differ only in lengths and the record AEAD: suite 1 ChaCha20-Poly1305
+ * (32-byte keys, 12-byte ivs, 16-byte tags), suite 2 AES-128-CCM (16, 13, 8).
  */
 import crypto from 'node:crypto';
-import { LABELS, MAC_LEN } from '../protocol/constants.js';
+import { LABELS, MAC_LEN, MsgType, suiteParams, type SuiteParams } from '../protocol/constants.js';
 
 /** RFC 5869 HKDF-Extract. */
 export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Buffer {
@@ -31,41 +33,60 @@ export const macB = (prk: Uint8Array, th2: Uint8Array): Buffer => hkdfExpand(prk
 /** MAC_A = HKDF-Expand(PRK, "airshake1 mac_a" || TH3, 16). */
 export const macA = (prk: Uint8Array, th3: Uint8Array): Buffer => hkdfExpand(prk, label(LABELS.macA, th3), MAC_LEN);
 
-export function trafficKeys(prk: Uint8Array, th3: Uint8Array): TrafficKeys {
+/** k_AB, iv_AB, k_BA, iv_BA with the suite's lengths (suite 1: 32 and 12; suite 2: 16 and 13). */
+export function trafficKeys(prk: Uint8Array, th3: Uint8Array, suite = 1): TrafficKeys {
+  const { keyLen, ivLen } = suiteParams(suite);
   return {
-    kAB: hkdfExpand(prk, label(LABELS.keyAB, th3), 32),
-    ivAB: hkdfExpand(prk, label(LABELS.ivAB, th3), 12),
-    kBA: hkdfExpand(prk, label(LABELS.keyBA, th3), 32),
-    ivBA: hkdfExpand(prk, label(LABELS.ivBA, th3), 12),
+    kAB: hkdfExpand(prk, label(LABELS.keyAB, th3), keyLen),
+    ivAB: hkdfExpand(prk, label(LABELS.ivAB, th3), ivLen),
+    kBA: hkdfExpand(prk, label(LABELS.keyBA, th3), keyLen),
+    ivBA: hkdfExpand(prk, label(LABELS.ivBA, th3), ivLen),
   };
 }
 
-/** nonce = iv XOR (0^4 || seq, 64-bit big-endian). */
+/**
+ * nonce = iv XOR (0…0 || seq): seq a 64-bit big-endian counter in the last 8 bytes (after 4 zero
+ * bytes with suite 1's 12-byte iv, 5 with suite 2's 13-byte one).
+ */
 export function recordNonce(iv: Uint8Array, seq: bigint): Buffer {
   const n = Buffer.from(iv);
   const s = Buffer.alloc(8);
   s.writeBigUInt64BE(seq);
-  for (let i = 0; i < 8; i++) n[4 + i]! ^= s[i]!;
+  const off = n.length - 8;
+  for (let i = 0; i < 8; i++) n[off + i]! ^= s[i]!;
   return n;
 }
 
-/** ChaCha20-Poly1305 seal of one record body: returns ciphertext || tag; aad = 0x17 || length. */
-export function sealRecord(key: Uint8Array, iv: Uint8Array, seq: bigint, pt: Uint8Array): { header: Buffer; body: Buffer } {
-  const len = pt.length + 16;
-  const header = Buffer.from([0x17, len >> 8, len & 0xff]);
-  const c = crypto.createCipheriv('chacha20-poly1305', key, recordNonce(iv, seq), { authTagLength: 16 });
+function aead(p: SuiteParams, key: Uint8Array, iv: Uint8Array, decrypt: boolean, nonce: Buffer) {
+  if (key.length !== p.keyLen || iv.length !== p.ivLen) throw new RangeError(`suite ${p.suite}: key of ${key.length} bytes, iv of ${iv.length} (${p.keyLen} and ${p.ivLen} expected)`);
+  const opts = { authTagLength: p.tagLen } as crypto.CipherCCMOptions;
+  return decrypt
+    ? crypto.createDecipheriv(p.aead as crypto.CipherCCMTypes, key, nonce, opts)
+    : crypto.createCipheriv(p.aead as crypto.CipherCCMTypes, key, nonce, opts);
+}
+
+/**
+ * Seals one record body with the suite's AEAD (ChaCha20-Poly1305 / AES-128-CCM_8): returns the
+ * header 0x17 || rec_len (the AAD) and ciphertext || tag, rec_len = |pt| + TAG_LEN.
+ */
+export function sealRecord(key: Uint8Array, iv: Uint8Array, seq: bigint, pt: Uint8Array, suite = 1): { header: Buffer; body: Buffer } {
+  const p = suiteParams(suite);
+  const len = pt.length + p.tagLen;
+  const header = Buffer.from([MsgType.RECORD, len >> 8, len & 0xff]);
+  const c = aead(p, key, iv, false, recordNonce(iv, seq)) as crypto.CipherCCM;
   c.setAAD(header, { plaintextLength: pt.length });
   return { header, body: Buffer.concat([c.update(pt), c.final(), c.getAuthTag()]) };
 }
 
-/** Opens ciphertext || tag; null when it does not authenticate. */
-export function openRecord(key: Uint8Array, iv: Uint8Array, seq: bigint, header: Uint8Array, body: Uint8Array): Buffer | null {
-  if (body.length < 16) return null;
-  const d = crypto.createDecipheriv('chacha20-poly1305', key, recordNonce(iv, seq), { authTagLength: 16 });
-  d.setAAD(header, { plaintextLength: body.length - 16 });
-  d.setAuthTag(body.subarray(body.length - 16));
+/** Opens ciphertext || tag with the suite's AEAD; null when it does not authenticate. */
+export function openRecord(key: Uint8Array, iv: Uint8Array, seq: bigint, header: Uint8Array, body: Uint8Array, suite = 1): Buffer | null {
+  const p = suiteParams(suite);
+  if (body.length < p.tagLen) return null;
+  const d = aead(p, key, iv, true, recordNonce(iv, seq)) as crypto.DecipherCCM;
+  d.setAuthTag(body.subarray(body.length - p.tagLen));
+  d.setAAD(header, { plaintextLength: body.length - p.tagLen });
   try {
-    return Buffer.concat([d.update(body.subarray(0, body.length - 16)), d.final()]);
+    return Buffer.concat([d.update(body.subarray(0, body.length - p.tagLen)), d.final()]);
   } catch {
     return null;
   }

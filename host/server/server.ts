@@ -2,10 +2,13 @@
  * Server B: an independent implementation of docs/PROTOCOL.md on node:crypto (OpenSSL).
  *
  * One AirshakeServer serves many connections; each `connect()` returns a ServerSession that is
- * fed whole messages and answers through its `send` callback. B picks the suite by its own
- * preference, checks freshness (timestamp window and a bounded replay cache), finds C_A by ID_A
- * in its cache or else its certificate store, validates it, answers with message 2, and on
- * message 3 checks A's Finished MAC and hands the decrypted application data to the handler.
+ * fed whole messages and answers through its `send` callback. B keeps the suites of its own
+ * preference that A offered, checks freshness (timestamp window and a bounded replay cache),
+ * finds the handset's certificates by ID_A in its cache or else its certificate store, picks the
+ * first of those suites the handset has a certificate for, validates that C_A with the suite's CA,
+ * answers with message 2 (its own C_B for that suite), and on message 3 checks A's Finished MAC and
+ * hands the decrypted application data to the handler. Suite 1: X25519 / Ed25519 /
+ * ChaCha20-Poly1305; suite 2: P-256 ECDH / ECDSA / AES-128-CCM_8.
  * Half-open handshakes (message 2 sent, message 3 not yet in) are bounded in number and time.
  * Every departure from the protocol ends the session with a specific error code, reported
  * through `onEvent`, and an alert to A whose code is generic where the precise one would help an
@@ -14,24 +17,35 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import type { CertCache } from '../store/cache.js';
 import type { CertStore } from '../store/types.js';
-import { StoreUnavailableError } from '../store/types.js';
-import { ed25519PublicKey, x25519PrivateKey } from '../pki/cert.js';
+import { StoreUnavailableError, type StoredCert } from '../store/types.js';
+import { ed25519PublicKey, p256PrivateKey, p256PublicKey, x25519PrivateKey } from '../pki/cert.js';
 import {
-  ALERT_SAFE, Err, ID_LEN, MAC_LEN, MAX_APP, MAX_CERT, MAX_SUITES, MsgType, RANDOM_LEN, REC_HDR, Suite, TAG_LEN, VERSION, errName,
+  ALERT_SAFE, Err, ID_LEN, MAC_LEN, MAX_APP, MAX_CERT, MAX_SUITES, MsgType, RANDOM_LEN, REC_HDR, SUITE_PARAMS, Suite, VERSION, errName,
+  suiteParams, type SuiteParams,
 } from '../protocol/constants.js';
 import { hkdfExtract, macA as deriveMacA, macB as deriveMacB, openRecord, sealRecord, trafficKeys, type TrafficKeys } from './keyschedule.js';
-import { validateHandsetCert, type ValidatedCert } from './validate.js';
+import { certSuite, strictCertId, validateHandsetCert, type ValidatedCert } from './validate.js';
 import { UnknownIdCache } from './unknown-ids.js';
 
 export interface ServerOptions {
   store: CertStore;
   cache?: CertCache<ValidatedCert>;
-  /** The CA's raw Ed25519 public key (32 bytes). */
-  caPublicKey: Uint8Array;
-  /** C_B (DER) and its raw X25519 private key. */
-  certificate: Uint8Array;
-  privateKey: Uint8Array;
-  /** B's suite preference, most preferred first. */
+  /** Suite 1's CA: its raw Ed25519 public key (32 bytes); the same as caKeys[1]. */
+  caPublicKey?: Uint8Array;
+  /** Suite 1's C_B (DER) and its raw X25519 private key; the same as identities[1]. */
+  certificate?: Uint8Array;
+  privateKey?: Uint8Array;
+  /**
+   * B's identity per suite: C_B (DER, at most 512 bytes) and its raw private key (suite 1: the
+   * 32-byte X25519 key; suite 2: the 32-byte P-256 scalar).
+   */
+  identities?: { [suite: number]: { certificate: Uint8Array; privateKey: Uint8Array } };
+  /** The CA key per suite: 1, the raw Ed25519 key (32 bytes); 2, the P-256 point (65 bytes, uncompressed). */
+  caKeys?: { 1?: Uint8Array; 2?: Uint8Array };
+  /**
+   * B's suite preference, most preferred first. Default: the suites B has an identity and a CA
+   * key for, in ascending order (suite 1 first). Every suite listed needs both.
+   */
   suites?: number[];
   /** Clock in milliseconds since the Unix epoch (virtual in simulations). */
   now?: () => number;
@@ -67,10 +81,20 @@ export type ServerEvent =
 
 const enum St { NEW, WAIT_M3, ESTABLISHED, CLOSED }
 
+type OptionalOpts = 'cache' | 'onApplicationData' | 'onEvent' | 'caPublicKey' | 'certificate' | 'privateKey' | 'identities' | 'caKeys';
+
+/** B's identity for one suite: C_B and its private key. */
+export interface SuiteIdentity { suite: number; certificate: Uint8Array; key: KeyObject }
+
+/** The cache key of a handset's entry: ID_A and the suite chosen for it. */
+const cacheKey = (idA: Uint8Array, suite: number): Uint8Array => { const k = new Uint8Array(ID_LEN + 1); k.set(idA); k[ID_LEN] = suite; return k; };
+
 export class AirshakeServer {
-  readonly opts: Required<Omit<ServerOptions, 'cache' | 'onApplicationData' | 'onEvent'>> & Pick<ServerOptions, 'cache' | 'onApplicationData' | 'onEvent'>;
-  readonly ca: KeyObject;
-  readonly key: KeyObject;
+  readonly opts: Required<Omit<ServerOptions, OptionalOpts>> & Pick<ServerOptions, OptionalOpts>;
+  /** The CA key per suite B serves. */
+  readonly caKeys = new Map<number, KeyObject>();
+  /** C_B and B's private key per suite B serves. */
+  readonly identities = new Map<number, SuiteIdentity>();
   private readonly replay = new Map<string, number>(); // key -> expiry (ms)
   private readonly halfOpen = new Set<ServerSession>(); // in deadline order (one timeout, a clock that moves on)
   private readonly unknownIds: UnknownIdCache;
@@ -80,7 +104,7 @@ export class AirshakeServer {
 
   constructor(options: ServerOptions) {
     this.opts = {
-      suites: [Suite.X25519_ED25519_CHACHAPOLY_SHA256], now: Date.now,
+      suites: [], now: Date.now,
       random: (n: number) => new Uint8Array(crypto.randomBytes(n)),
       freshnessWindowSec: 300, replayCapacity: 100_000, maxHalfOpen: 16_384, halfOpenTimeoutMs: 30_000,
       halfOpenPolicy: 'evict-oldest', unknownIdCapacity: 4096, unknownIdTtlMs: 30_000,
@@ -88,9 +112,33 @@ export class AirshakeServer {
       ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ServerOptions,
     };
     this.unknownIds = new UnknownIdCache(this.opts.unknownIdCapacity, this.opts.unknownIdTtlMs);
-    this.ca = ed25519PublicKey(options.caPublicKey);
-    this.key = x25519PrivateKey(options.privateKey);
-    if (options.certificate.length > MAX_CERT) throw new Error(`certificate of ${options.certificate.length} bytes: message 2 carries at most ${MAX_CERT}`);
+    // Suite 1 from the original options, every suite from identities / caKeys (which win).
+    const ids: { [suite: number]: { certificate: Uint8Array; privateKey: Uint8Array } } = {};
+    if (options.certificate || options.privateKey) {
+      if (!options.certificate || !options.privateKey) throw new Error('certificate and privateKey come together');
+      ids[Suite.X25519_ED25519_CHACHAPOLY_SHA256] = { certificate: options.certificate, privateKey: options.privateKey };
+    }
+    Object.assign(ids, options.identities ?? {});
+    const cas: { [suite: number]: Uint8Array | undefined } = { 1: options.caPublicKey, ...(options.caKeys ?? {}) };
+    for (const [k, raw] of Object.entries(cas)) {
+      if (!raw) continue;
+      const suite = Number(k);
+      // Refuses a key that cannot be a CA's: Ed25519 non-canonical or of small order; P-256 not on the curve.
+      if (suite === Suite.X25519_ED25519_CHACHAPOLY_SHA256) this.caKeys.set(suite, ed25519PublicKey(raw));
+      else if (suite === Suite.P256_ECDSA_AES128CCM8_SHA256) this.caKeys.set(suite, p256PublicKey(raw));
+      else throw new Error(`CA key for unknown suite ${suite}`);
+    }
+    for (const [k, id] of Object.entries(ids)) {
+      const suite = Number(k);
+      if (!SUITE_PARAMS[suite]) throw new Error(`identity for unknown suite ${suite}`);
+      if (id.certificate.length > MAX_CERT) throw new Error(`suite ${suite} certificate of ${id.certificate.length} bytes: message 2 carries at most ${MAX_CERT}`);
+      const key = suite === Suite.P256_ECDSA_AES128CCM8_SHA256 ? p256PrivateKey(id.privateKey) : x25519PrivateKey(id.privateKey);
+      this.identities.set(suite, { suite, certificate: id.certificate, key });
+    }
+    const usable = [...this.identities.keys()].filter((x) => this.caKeys.has(x)).sort((a, b) => a - b);
+    if (options.suites === undefined || options.suites.length === 0) this.opts.suites = usable;
+    for (const x of this.opts.suites) if (!usable.includes(x)) throw new Error(`suite ${x} in B's preference needs an identity and a CA key`);
+    if (this.opts.suites.length === 0) throw new Error('no suite: B needs an identity (C_B and its key) and a CA key for at least one');
   }
 
   /** A new connection; `send` carries B's messages to A. */
@@ -193,16 +241,29 @@ export class AirshakeServer {
    */
   releaseFresh(key: string, expiry: number): void { if (this.replay.get(key) === expiry) this.replay.delete(key); }
 
-  /** @internal C_A for ID_A: from the cache, else from the store (validated, then cached). */
-  lookup(idA: Uint8Array): { ok: true; cert: ValidatedCert; hit: boolean } | { ok: false; code: number; reason: string } {
+  /**
+   * @internal C_A for ID_A (docs/PROTOCOL.md §B's work, step 5): the handset's certificates from
+   * the cache, else from the store; the chosen suite is the first of `candidates` (B's preference
+   * filtered by A's offer) the handset has a certificate for; that certificate is validated with
+   * the suite's CA, then cached under (ID_A, suite).
+   */
+  lookup(idA: Uint8Array, candidates: number[] = this.opts.suites): { ok: true; cert: ValidatedCert; suite: number; hit: boolean } | { ok: false; code: number; reason: string; generic?: boolean } {
     const nowSec = Math.floor(this.opts.now() / 1000);
     const cache = this.opts.cache;
-    const hit = cache?.get(idA);
-    if (hit) {
-      if (nowSec > hit.notAfter) { cache!.delete(idA); return { ok: false, code: Err.CERT_EXPIRED, reason: 'cached certificate expired' }; }
-      if (nowSec < hit.notBefore) return { ok: false, code: Err.CERT_NOT_YET_VALID, reason: 'cached certificate not yet valid' };
-      this.stats.cacheHits++;
-      return { ok: true, cert: hit, hit: true };
+    if (cache) {
+      for (let i = 0; i < candidates.length; i++) {
+        const suite = candidates[i]!;
+        const key = cacheKey(idA, suite);
+        const hit = cache.get(key);
+        if (!hit) continue;
+        // The handset had a certificate for an earlier candidate that is not cached: ask the store.
+        const has = hit.handsetSuites ?? [suite];
+        if (candidates.slice(0, i).some((c) => has.includes(c))) break;
+        if (nowSec > hit.notAfter) { cache.delete(key); return { ok: false, code: Err.CERT_EXPIRED, reason: 'cached certificate expired' }; }
+        if (nowSec < hit.notBefore) return { ok: false, code: Err.CERT_NOT_YET_VALID, reason: 'cached certificate not yet valid' };
+        this.stats.cacheHits++;
+        return { ok: true, cert: hit, suite, hit: true };
+      }
     }
     const idHex = this.unknownIds.enabled ? Buffer.from(idA).toString('hex') : '';
     if (this.unknownIds.enabled && this.unknownIds.has(idHex, this.opts.now())) {
@@ -210,23 +271,61 @@ export class AirshakeServer {
       return { ok: false, code: Err.UNKNOWN_ID, reason: 'no certificate enrolled under ID_A (negative cache)' };
     }
     this.stats.storeLookups++;
-    let stored;
+    let set: StoredCert[];
     try {
-      stored = this.opts.store.lookup(idA);
+      const store = this.opts.store;
+      if (store.lookupHandset) set = store.lookupHandset(idA);
+      else { const one = store.lookup(idA); set = one ? [one] : []; }
     } catch (e) {
       if (e instanceof StoreUnavailableError) return { ok: false, code: Err.STORE, reason: e.message };
       throw e;
     }
-    if (!stored) {
+    if (set.length === 0) {
       if (this.unknownIds.enabled) this.unknownIds.add(idHex, this.opts.now());
       return { ok: false, code: Err.UNKNOWN_ID, reason: 'no certificate enrolled under ID_A' };
     }
-    if (stored.revokedAt !== null) return { ok: false, code: Err.REVOKED, reason: `revoked: ${stored.revocationReason ?? ''}` };
-    const v = validateHandsetCert(stored.der, idA, this.ca, nowSec);
+    const named = set[0]!;
+    // The handset's certificate per suite: the named one for its own suite, else an unrevoked one.
+    const bySuite = new Map<number, StoredCert>();
+    for (const c of set) {
+      const x = certSuite(c.der);
+      if (x === null) continue;
+      const cur = bySuite.get(x);
+      if (!cur || (cur !== named && cur.revokedAt !== null && c.revokedAt === null)) bySuite.set(x, c);
+    }
+    let suite = candidates.find((x) => bySuite.has(x));
+    let chosen: StoredCert;
+    if (suite !== undefined) chosen = bySuite.get(suite)!;
+    else if (certSuite(named.der) === null) {
+      // The named certificate fits no suite (another key type, or unreadable): validate it for B's
+      // first candidate, so that its precise defect is what B reports.
+      suite = candidates[0]!;
+      chosen = named;
+    } else {
+      // An identity-dependent verdict: the alert stays generic, or it would tell which IDs exist.
+      return {
+        ok: false, code: Err.NO_COMMON_SUITE, generic: true,
+        reason: `the handset has certificates for suite(s) ${[...bySuite.keys()].join(',')}, none of ${candidates.join(',')}`,
+      };
+    }
+    if (chosen.revokedAt !== null) return { ok: false, code: Err.REVOKED, reason: `revoked: ${chosen.revocationReason ?? ''}` };
+    if (chosen !== named) {
+      // ID_A names another certificate of the handset: it must hash to ID_A, and name the same subject.
+      const id = strictCertId(named.der);
+      if (!id || !Buffer.from(id).equals(Buffer.from(idA))) return { ok: false, code: Err.CERT_ID_MISMATCH, reason: 'the certificate ID_A names does not hash to ID_A' };
+      if (subjectOf(named.der) !== subjectOf(chosen.der)) return { ok: false, code: Err.CERT_ID_MISMATCH, reason: `the certificate ID_A names and the suite ${suite} certificate have different subjects` };
+    }
+    const v = validateHandsetCert(chosen.der, chosen === named ? idA : null, this.caKeys.get(suite)!, nowSec, suite);
     if (!v.ok) return v;
-    cache?.set(idA, v.cert);
-    return { ok: true, cert: v.cert, hit: false };
+    const cert: ValidatedCert = { ...v.cert, handsetSuites: [...bySuite.keys()] };
+    // purged when either certificate it rests on is revoked
+    cache?.set(cacheKey(idA, suite), cert, [named.id, chosen.id]);
+    return { ok: true, cert, suite, hit: false };
   }
+}
+
+function subjectOf(der: Uint8Array): string | null {
+  try { return new crypto.X509Certificate(der).subject; } catch { return null; }
 }
 
 export class ServerSession {
@@ -234,6 +333,8 @@ export class ServerSession {
   deadline = Infinity;
   idA?: Uint8Array;
   suite = 0;
+  /** The chosen suite's sizes (set with the suite, once B answers the hello). */
+  private params: SuiteParams = suiteParams(Suite.X25519_ED25519_CHACHAPOLY_SHA256);
   error: number = Err.OK;
   private keys?: TrafficKeys;
   private expectMacA?: Buffer;
@@ -278,35 +379,39 @@ export class ServerSession {
     const ts = Buffer.from(m.subarray(3 + n + RANDOM_LEN, 3 + n + RANDOM_LEN + 4)).readUInt32BE(0);
     const idA = m.subarray(len - ID_LEN, len);
     this.idA = new Uint8Array(idA);
-    const suite = s.opts.suites.find((x) => offered.includes(x));
-    if (suite === undefined) return this.fail(Err.NO_COMMON_SUITE, `offered ${offered.join(',')}`);
+    // B's preference, filtered by A's offer; the choice among them waits for C_A.
+    const candidates = s.opts.suites.filter((x) => offered.includes(x));
+    if (candidates.length === 0) return this.fail(Err.NO_COMMON_SUITE, `offered ${offered.join(',')}`);
     const fresh = s.checkFresh(idA, randomA, ts, false);
     if (fresh !== Err.OK) return this.fail(fresh, fresh === Err.STALE ? `timestamp ${ts}` : 'replay cache');
     if (s.opts.halfOpenPolicy === 'refuse' && !s.admitHalfOpen()) { s.stats.busy++; return this.fail(Err.BUSY, 'half-open handshakes at their bound'); }
-    const found = s.lookup(idA);
-    if (!found.ok) return this.fail(found.code, found.reason);
+    const found = s.lookup(idA, candidates);
+    if (!found.ok) return this.fail(found.code, found.reason, true, found.generic);
+    const suite = found.suite;
+    const me = s.identities.get(suite)!;
     // Recorded only now, for a hello whose C_A is enrolled and valid: made-up IDs leave no state.
     this.replayKey = s.replayKey(idA, randomA);
     this.replayExpiry = s.recordFresh(this.replayKey);
     this.suite = suite;
-    // Z = DH(sk_B, pk_A); PRK = HKDF-Extract(random_A || random_B, Z)
+    this.params = suiteParams(suite);
+    // Z = DH(sk_B, pk_A) (suite 2: the x-coordinate); PRK = HKDF-Extract(random_A || random_B, Z)
     let z: Buffer;
     try {
-      z = crypto.diffieHellman({ privateKey: s.key, publicKey: found.cert.publicKey });
-    } catch (e) { // OpenSSL refuses an all-zero result (a small-order key)
-      return this.fail(Err.X25519_ZERO, `key agreement failed: ${(e as Error).message}`);
+      z = crypto.diffieHellman({ privateKey: me.key, publicKey: found.cert.publicKey });
+    } catch (e) { // OpenSSL refuses an all-zero result (a small-order key); P-256 points were checked
+      return this.fail(suite === Suite.P256_ECDSA_AES128CCM8_SHA256 ? Err.P256_POINT : Err.X25519_ZERO, `key agreement failed: ${(e as Error).message}`);
     }
     const randomB = s.opts.random(RANDOM_LEN);
     const prk = hkdfExtract(Buffer.concat([randomA, randomB]), z);
     z.fill(0);
-    const cert = s.opts.certificate;
+    const cert = me.certificate;
     const head = Buffer.concat([Buffer.from([MsgType.RESPONSE, suite]), randomB, Buffer.from([cert.length >> 8, cert.length & 0xff]), cert]);
     const th2 = crypto.createHash('sha256').update(m).update(head).digest();
     const mB = deriveMacB(prk, th2);
     const msg2 = Buffer.concat([head, mB]);
     const th3 = crypto.createHash('sha256').update(m).update(msg2).digest();
     this.expectMacA = deriveMacA(prk, th3);
-    this.keys = trafficKeys(prk, th3);
+    this.keys = trafficKeys(prk, th3, suite);
     prk.fill(0);
     s.admitHalfOpen(); // 'evict-oldest': ends the oldest waiting handshake if at the bound
     this.st = St.WAIT_M3;
@@ -321,6 +426,7 @@ export class ServerSession {
   private onFinish(m: Uint8Array): void {
     if (this.server.opts.now() > this.deadline) { this.server.stats.timeouts++; return this.fail(Err.TIMEOUT, 'message 3 arrived after the half-open deadline'); }
     if (m[0] !== MsgType.FINISH) return this.fail(Err.UNEXPECTED, `message type 0x${m[0]?.toString(16)} where message 3 was expected`);
+    const TAG_LEN = this.params.tagLen;
     const min = 1 + MAC_LEN + 2 + TAG_LEN;
     if (m.length < min) return this.fail(Err.DECODE, `message 3 of ${m.length} bytes`);
     const recLen = (m[1 + MAC_LEN]! << 8) | m[2 + MAC_LEN]!;
@@ -331,7 +437,7 @@ export class ServerSession {
     if (recLen - TAG_LEN > MAX_APP) return this.fail(Err.RECORD_OVERFLOW, `record of ${recLen} bytes`);
     if (!crypto.timingSafeEqual(m.subarray(1, 1 + MAC_LEN), this.expectMacA!)) return this.fail(Err.MAC_A, "A's Finished MAC does not verify");
     const header = Buffer.from([MsgType.RECORD, recLen >> 8, recLen & 0xff]);
-    const pt = openRecord(this.keys!.kAB, this.keys!.ivAB, this.seqAB, header, m.subarray(1 + MAC_LEN + 2));
+    const pt = openRecord(this.keys!.kAB, this.keys!.ivAB, this.seqAB, header, m.subarray(1 + MAC_LEN + 2), this.suite);
     if (!pt) return this.fail(Err.RECORD, 'first record does not authenticate');
     this.seqAB++;
     this.st = St.ESTABLISHED;
@@ -346,13 +452,14 @@ export class ServerSession {
 
   private onRecord(m: Uint8Array): void {
     if (m[0] !== MsgType.RECORD) return this.fail(Err.UNEXPECTED, `message type 0x${m[0]?.toString(16)} where a record was expected`);
+    const TAG_LEN = this.params.tagLen;
     if (m.length < REC_HDR + TAG_LEN) return this.fail(Err.DECODE, 'record too short');
     const len = (m[1]! << 8) | m[2]!;
     if (len < TAG_LEN) return this.fail(Err.DECODE, 'record shorter than its tag'); // as the handset and message 3
     if (REC_HDR + len > m.length) return this.fail(Err.DECODE, 'record truncated');
     if (REC_HDR + len < m.length) return this.fail(Err.TRAILING, 'bytes after the record');
     if (len - TAG_LEN > MAX_APP) return this.fail(Err.RECORD_OVERFLOW, `record of ${len} bytes`);
-    const pt = openRecord(this.keys!.kAB, this.keys!.ivAB, this.seqAB, m.subarray(0, REC_HDR), m.subarray(REC_HDR));
+    const pt = openRecord(this.keys!.kAB, this.keys!.ivAB, this.seqAB, m.subarray(0, REC_HDR), m.subarray(REC_HDR), this.suite);
     if (!pt) return this.fail(Err.RECORD, 'record does not authenticate');
     this.seqAB++;
     this.deliver(pt);
@@ -367,17 +474,20 @@ export class ServerSession {
   write(data: Uint8Array): void {
     if (this.st !== St.ESTABLISHED) throw new Error('session not established');
     if (data.length > MAX_APP) throw new RangeError(`record payload ${data.length} > ${MAX_APP}`);
-    const { header, body } = sealRecord(this.keys!.kBA, this.keys!.ivBA, this.seqBA, data);
+    const { header, body } = sealRecord(this.keys!.kBA, this.keys!.ivBA, this.seqBA, data, this.suite);
     this.seqBA++;
     this.send(Buffer.concat([header, body]));
   }
 
-  /** Ends the session with `code`, tells A (generically where needed), wipes the keys. */
-  fail(code: number, reason: string, alert = true): void {
+  /**
+   * Ends the session with `code`, tells A (generically where needed, or always when `generic`),
+   * wipes the keys.
+   */
+  fail(code: number, reason: string, alert = true, generic = false): void {
     if (this.st === St.CLOSED) return;
     this.error = code;
     this.server.stats.failed++;
-    if (alert) this.send(new Uint8Array([MsgType.ALERT, ALERT_SAFE.has(code) ? code : Err.HANDSHAKE_FAILED]));
+    if (alert) this.send(new Uint8Array([MsgType.ALERT, !generic && ALERT_SAFE.has(code) ? code : Err.HANDSHAKE_FAILED]));
     this.server.emit({ type: 'failed', session: this.id, code, error: errName(code), reason, idA: this.idA ? Buffer.from(this.idA).toString('hex') : undefined });
     this.close();
   }

@@ -23,6 +23,8 @@ export interface CertCacheStats {
 interface Entry<T> {
   value: T;
   expiresAt: number;
+  /** Further certificate IDs whose revocation purges this entry (hex). */
+  aliases: string[];
 }
 
 function hex(id: Uint8Array): string {
@@ -32,10 +34,14 @@ function hex(id: Uint8Array): string {
 /**
  * Bounded LRU of validated entries keyed by certificate ID, each with a TTL. Entries are purged as soon
  * as this process revokes them (store.onRevoke) and, for revocations made elsewhere, when sync() sees
- * the store's revocation sequence advance.
+ * the store's revocation sequence advance. An entry may also name further certificate IDs (aliases:
+ * server B keys a handset's entry by the ID it was asked for and the suite, and lists the IDs of the
+ * handset's certificates), and the revocation of any of them purges it too.
  */
 export class CertCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
+  /** alias ID (hex) -> keys of the entries that name it */
+  private readonly byAlias = new Map<string, Set<string>>();
   private readonly capacity: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
@@ -94,30 +100,50 @@ export class CertCache<T> {
       this.counters.misses++;
       return undefined;
     }
-    this.entries.delete(key);
     if (this.now() >= e.expiresAt) {
+      this.remove(key);
       this.counters.expirations++;
       this.counters.misses++;
       return undefined;
     }
+    this.entries.delete(key);
     this.entries.set(key, e); // most recent
     this.counters.hits++;
     return e.value;
   }
 
-  set(id: Uint8Array, value: T): void {
+  /** Stores `value` under `id`; the revocation of `id` or of any of `aliases` purges it. */
+  set(id: Uint8Array, value: T, aliases: Uint8Array[] = []): void {
     const key = hex(id);
-    this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt: this.now() + this.ttlMs });
+    this.remove(key);
+    const al = [...new Set(aliases.map(hex))].filter((a) => a !== key);
+    this.entries.set(key, { value, expiresAt: this.now() + this.ttlMs, aliases: al });
+    for (const a of al) {
+      let keys = this.byAlias.get(a);
+      if (!keys) this.byAlias.set(a, (keys = new Set()));
+      keys.add(key);
+    }
     while (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+      this.remove(oldest);
       this.counters.evictions++;
     }
   }
 
   delete(id: Uint8Array): boolean {
-    return this.entries.delete(hex(id));
+    return this.remove(hex(id));
+  }
+
+  private remove(key: string): boolean {
+    const e = this.entries.get(key);
+    if (!e) return false;
+    this.entries.delete(key);
+    for (const a of e.aliases) {
+      const keys = this.byAlias.get(a);
+      keys?.delete(key);
+      if (keys && keys.size === 0) this.byAlias.delete(a);
+    }
+    return true;
   }
 
   /**
@@ -149,9 +175,13 @@ export class CertCache<T> {
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.entries.clear();
+    this.byAlias.clear();
   }
 
+  /** Drops the entry keyed by a revoked ID and every entry that names it as an alias. */
   private purge(key: string): void {
-    if (this.entries.delete(key)) this.counters.purgedByRevocation++;
+    if (this.remove(key)) this.counters.purgedByRevocation++;
+    const keys = this.byAlias.get(key);
+    if (keys) for (const k of [...keys]) if (this.remove(k)) this.counters.purgedByRevocation++;
   }
 }

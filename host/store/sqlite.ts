@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { certId } from '../pki/id.js';
 import {
+  HandsetConflictError,
   IdCollisionError,
   RevokedIdError,
   StoreUnavailableError,
@@ -11,10 +12,14 @@ import {
   type StoredCert,
 } from './types.js';
 
-/** Schema version kept in PRAGMA user_version. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Schema version kept in PRAGMA user_version. 1: certificates and revocations. 2: a handset
+ * column groups the certificates of one handset (enrolled together, one per suite); opening a
+ * version-1 file migrates it, each certificate becoming a handset of its own.
+ */
+export const SCHEMA_VERSION = 2;
 
-const SCHEMA = `
+const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS certificates (
   id BLOB PRIMARY KEY,
   der BLOB NOT NULL,
@@ -34,6 +39,12 @@ CREATE TABLE IF NOT EXISTS revocations (
 CREATE INDEX IF NOT EXISTS revocations_id ON revocations(id);
 `;
 
+const MIGRATE_V2 = `
+ALTER TABLE certificates ADD COLUMN handset INTEGER;
+UPDATE certificates SET handset = rowid WHERE handset IS NULL;
+CREATE INDEX IF NOT EXISTS certificates_handset ON certificates(handset);
+`;
+
 interface CertRow {
   id: Buffer;
   der: Buffer;
@@ -43,6 +54,7 @@ interface CertRow {
   enrolled_at: number;
   revoked_at: number | null;
   revocation_reason: string | null;
+  handset: number;
 }
 
 interface RevocationRow {
@@ -52,7 +64,7 @@ interface RevocationRow {
   reason: string;
 }
 
-const CERT_COLUMNS = 'id, der, subject, not_before, not_after, enrolled_at, revoked_at, revocation_reason';
+const CERT_COLUMNS = 'id, der, subject, not_before, not_after, enrolled_at, revoked_at, revocation_reason, handset';
 
 function buf(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -72,6 +84,7 @@ function toCert(r: CertRow): StoredCert {
     enrolledAt: r.enrolled_at,
     revokedAt: r.revoked_at,
     revocationReason: r.revocation_reason,
+    handset: r.handset,
   };
 }
 
@@ -97,6 +110,7 @@ function parseTime(s: string, what: string): number {
 function isDomainError(e: unknown): boolean {
   return (
     e instanceof IdCollisionError ||
+    e instanceof HandsetConflictError ||
     e instanceof UnknownIdError ||
     e instanceof RevokedIdError ||
     e instanceof StoreUnavailableError ||
@@ -104,12 +118,39 @@ function isDomainError(e: unknown): boolean {
   );
 }
 
+interface ParsedForEnrol { id: Buffer; der: Buffer; subject: string; nb: number; na: number; keyType: string }
+
+/** The key type of a certificate as node reads it ('x25519', 'ec', ...). */
+function keyType(der: Uint8Array): string {
+  try {
+    return new X509Certificate(der).publicKey.asymmetricKeyType ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function parseForEnrol(der: Uint8Array): ParsedForEnrol {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch (e) {
+    throw new Error(`certificate DER is not parsable: ${(e as Error).message}`, { cause: e });
+  }
+  const raw = cert.raw; // canonical DER of the parsed certificate
+  return {
+    id: buf(certId(raw)), der: raw, subject: cert.subject,
+    nb: parseTime(cert.validFrom, 'notBefore'), na: parseTime(cert.validTo, 'notAfter'), keyType: keyType(raw),
+  };
+}
+
 /** CertStore on a SQLite file (WAL mode); several processes may open the same file. */
 export class SqliteCertStore implements CertStore {
   private readonly listeners = new Set<(r: Revocation) => void>();
   private readonly stmts: {
     getCert: Database.Statement<[Buffer], CertRow>;
-    insertCert: Database.Statement<[Buffer, Buffer, string, number, number, number]>;
+    insertCert: Database.Statement<[Buffer, Buffer, string, number, number, number, number]>;
+    handsetCerts: Database.Statement<[number], CertRow>;
+    nextHandset: Database.Statement<[], { h: number }>;
     listCerts: Database.Statement<[], CertRow>;
     markRevoked: Database.Statement<[number, string, Buffer]>;
     insertRevocation: Database.Statement<[Buffer, number, string]>;
@@ -118,7 +159,7 @@ export class SqliteCertStore implements CertStore {
     maxSeq: Database.Statement<[], { seq: number }>;
     since: Database.Statement<[number], RevocationRow>;
   };
-  private readonly enrolTx: (id: Buffer, der: Buffer, subject: string, nb: number, na: number, now: number) => CertRow;
+  private readonly enrolTx: (certs: ParsedForEnrol[], now: number) => CertRow[];
   private readonly revokeTx: (id: Buffer, reason: string, at: number) => { rev: Revocation; fresh: boolean };
 
   private constructor(private readonly db: Database.Database, readonly path: string) {
@@ -126,8 +167,10 @@ export class SqliteCertStore implements CertStore {
     this.stmts = {
       getCert: s(`SELECT ${CERT_COLUMNS} FROM certificates WHERE id = ?`) as never,
       insertCert: s(
-        'INSERT INTO certificates (id, der, subject, not_before, not_after, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO certificates (id, der, subject, not_before, not_after, enrolled_at, handset) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ) as never,
+      handsetCerts: s(`SELECT ${CERT_COLUMNS} FROM certificates WHERE handset = ? ORDER BY enrolled_at, rowid`) as never,
+      nextHandset: s('SELECT COALESCE(MAX(handset), 0) + 1 AS h FROM certificates') as never,
       listCerts: s(`SELECT ${CERT_COLUMNS} FROM certificates ORDER BY enrolled_at, id`) as never,
       markRevoked: s(
         'UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE id = ? AND revoked_at IS NULL',
@@ -139,21 +182,55 @@ export class SqliteCertStore implements CertStore {
       since: s('SELECT seq, id, at, reason FROM revocations WHERE seq > ? ORDER BY seq') as never,
     };
 
-    const enrol = db.transaction((id: Buffer, der: Buffer, subject: string, nb: number, na: number, now: number) => {
-      const existing = this.stmts.getCert.get(id);
-      if (existing) {
-        if (existing.revoked_at !== null) {
-          throw new RevokedIdError(`ID ${id.toString('hex')} is revoked and cannot be enrolled again`);
+    const enrol = db.transaction((certs: ParsedForEnrol[], now: number) => {
+      // Existing records: the same certificate again keeps its record; a different one under its ID is refused.
+      const rows: (CertRow | undefined)[] = [];
+      const groups = new Set<number>();
+      for (const c of certs) {
+        const existing = this.stmts.getCert.get(c.id);
+        if (existing) {
+          if (existing.revoked_at !== null) {
+            throw new RevokedIdError(`ID ${c.id.toString('hex')} is revoked and cannot be enrolled again`);
+          }
+          if (!existing.der.equals(c.der)) {
+            throw new IdCollisionError(
+              `ID ${c.id.toString('hex')} is already enrolled for a different certificate (${existing.subject})`,
+            );
+          }
+          groups.add(existing.handset);
         }
-        if (!existing.der.equals(der)) {
-          throw new IdCollisionError(
-            `ID ${id.toString('hex')} is already enrolled for a different certificate (${existing.subject})`,
-          );
-        }
-        return existing;
+        rows.push(existing);
       }
-      this.stmts.insertCert.run(id, der, subject, nb, na, now);
-      return this.stmts.getCert.get(id)!;
+      if (rows.every((r) => r)) {
+        if (groups.size > 1) throw new HandsetConflictError('the certificates are enrolled for different handsets');
+        return rows as CertRow[];
+      }
+      if (groups.size > 1) throw new HandsetConflictError('some of the certificates are enrolled for different handsets');
+      const handset = groups.size ? [...groups][0]! : this.stmts.nextHandset.get()!.h;
+      if (certs.length > 1 || groups.size) {
+        // One handset: one subject, and one unrevoked certificate per key type (one per suite).
+        const members = groups.size ? this.stmts.handsetCerts.all(handset) : [];
+        const subjects = new Set([...certs.map((c) => c.subject), ...members.map((m) => m.subject ?? '')]);
+        if (subjects.size > 1) throw new HandsetConflictError(`one handset's certificates must share a subject: ${[...subjects].join(', ')}`);
+        const seen = new Map<string, string>();
+        const live = [
+          ...members.filter((m) => m.revoked_at === null).map((m) => ({ id: m.id, type: keyType(m.der) })),
+          ...certs.filter((_, i) => !rows[i]).map((c) => ({ id: c.id, type: c.keyType })),
+        ];
+        for (const m of live) {
+          const idHex = m.id.toString('hex');
+          const other = seen.get(m.type);
+          if (other !== undefined && other !== idHex) throw new HandsetConflictError(`two unrevoked ${m.type} certificates for one handset (${other}, ${idHex})`);
+          seen.set(m.type, idHex);
+        }
+      }
+      return certs.map((c, i) => {
+        if (rows[i]) return rows[i]!;
+        const again = this.stmts.getCert.get(c.id); // the same certificate twice in one call
+        if (again) return again;
+        this.stmts.insertCert.run(c.id, c.der, c.subject, c.nb, c.na, now, handset);
+        return this.stmts.getCert.get(c.id)!;
+      });
     });
     // IMMEDIATE: take the write lock before reading so concurrent processes cannot interleave.
     this.enrolTx = (...a) => enrol.immediate(...a);
@@ -175,7 +252,10 @@ export class SqliteCertStore implements CertStore {
     this.revokeTx = (...a) => revoke.immediate(...a);
   }
 
-  /** Open (creating if missing) the store at `path`. Throws StoreUnavailableError if it cannot be used. */
+  /**
+   * Open (creating if missing) the store at `path`, migrating an older schema. Throws
+   * StoreUnavailableError if it cannot be used.
+   */
   static open(path: string): SqliteCertStore {
     let db: Database.Database | undefined;
     try {
@@ -187,8 +267,11 @@ export class SqliteCertStore implements CertStore {
       }
       if (version < SCHEMA_VERSION) {
         db.transaction(() => {
-          db!.exec(SCHEMA);
-          db!.pragma(`user_version = ${SCHEMA_VERSION}`);
+          // Read again under the write lock: another process may have migrated meanwhile.
+          const v = db!.pragma('user_version', { simple: true }) as number;
+          if (v < 1) db!.exec(SCHEMA_V1);
+          if (v < 2) db!.exec(MIGRATE_V2);
+          if (v < SCHEMA_VERSION) db!.pragma(`user_version = ${SCHEMA_VERSION}`);
         }).immediate();
       }
       return new SqliteCertStore(db, path);
@@ -221,23 +304,30 @@ export class SqliteCertStore implements CertStore {
 
   enrol(der: Uint8Array, now: number = nowSeconds()): StoredCert {
     checkTime('now', now);
-    let cert: X509Certificate;
-    try {
-      cert = new X509Certificate(der);
-    } catch (e) {
-      throw new Error(`certificate DER is not parsable: ${(e as Error).message}`, { cause: e });
-    }
-    const raw = cert.raw; // canonical DER of the parsed certificate
-    const id = buf(certId(raw));
-    const nb = parseTime(cert.validFrom, 'notBefore');
-    const na = parseTime(cert.validTo, 'notAfter');
-    return this.guard('enrol', () => toCert(this.enrolTx(id, raw, cert.subject, nb, na, now)));
+    const c = parseForEnrol(der);
+    return this.guard('enrol', () => toCert(this.enrolTx([c], now)[0]!));
+  }
+
+  enrolHandset(ders: Uint8Array[], now: number = nowSeconds()): StoredCert[] {
+    checkTime('now', now);
+    if (ders.length === 0) throw new RangeError('enrolHandset: no certificates');
+    const certs = ders.map(parseForEnrol);
+    return this.guard('enrolHandset', () => this.enrolTx(certs, now).map(toCert));
   }
 
   lookup(id: Uint8Array): StoredCert | null {
     return this.guard('lookup', () => {
       const row = this.stmts.getCert.get(buf(id));
       return row ? toCert(row) : null;
+    });
+  }
+
+  lookupHandset(id: Uint8Array): StoredCert[] {
+    return this.guard('lookupHandset', () => {
+      const named = this.stmts.getCert.get(buf(id));
+      if (!named) return [];
+      const others = this.stmts.handsetCerts.all(named.handset).filter((r) => !r.id.equals(named.id));
+      return [named, ...others].map(toCert);
     });
   }
 

@@ -1,4 +1,8 @@
-/** Certificate store for server B: enrolled handset certificates keyed by ID_A. Times are Unix seconds. */
+/**
+ * Certificate store for server B: enrolled handset certificates keyed by ID_A. Times are Unix
+ * seconds. A handset's certificates for several suites are enrolled together, as one handset
+ * (docs/PROTOCOL.md, "ID_A"): a lookup by the ID of any of them finds all of them.
+ */
 
 export interface StoredCert {
   /** ID_A: first 8 bytes of SHA-256 over the certificate's DER SubjectPublicKeyInfo. */
@@ -11,6 +15,8 @@ export interface StoredCert {
   enrolledAt: number;
   revokedAt: number | null;
   revocationReason: string | null;
+  /** The handset (certificates enrolled together) this certificate belongs to; absent in stores without groups. */
+  handset?: number;
 }
 
 export interface Revocation {
@@ -28,6 +34,20 @@ export interface CertStore {
   enrol(der: Uint8Array, now?: number): StoredCert;
   /** Look a certificate up by ID; revoked ones are returned too (check revokedAt). */
   lookup(id: Uint8Array): StoredCert | null;
+  /**
+   * Enrol one handset's certificates (one per suite, same subject) together. Certificates already
+   * enrolled (same DER) keep their records, and the new ones join their handset; certificates of
+   * different handsets, different subjects, or two unrevoked certificates with the same key type in
+   * one handset throw HandsetConflictError; collisions and revoked IDs throw as in enrol.
+   * Stores without handset groups may omit it.
+   */
+  enrolHandset?(ders: Uint8Array[], now?: number): StoredCert[];
+  /**
+   * All certificates of the handset the ID names, the named one first (then in enrolment order),
+   * revoked ones included; [] for an unknown ID. Stores without handset groups may omit it: B
+   * then treats lookup(id) as a handset of one certificate.
+   */
+  lookupHandset?(id: Uint8Array): StoredCert[];
   /** Revoke an ID. Unknown ID throws UnknownIdError; an already revoked ID returns its existing revocation. */
   revoke(id: Uint8Array, reason: string, at?: number): Revocation;
   list(): StoredCert[];
@@ -43,6 +63,11 @@ export interface CertStore {
 /** A different certificate is already enrolled under the same ID. */
 export class IdCollisionError extends Error {
   override name = 'IdCollisionError';
+}
+
+/** Certificates given to enrolHandset cannot form one handset (see CertStore.enrolHandset). */
+export class HandsetConflictError extends Error {
+  override name = 'HandsetConflictError';
 }
 
 /** No certificate is enrolled under the ID. */
