@@ -13,7 +13,7 @@ import { HMAC_SHA256_CTX_SIZE, hmacSha256Final, hmacSha256Init, hmacSha256Update
 import { SHA256_CTX_SIZE, sha256Final as s256Final, sha256Init as s256Init, sha256Update as s256Update } from "./hash/sha256";
 import { SHA512_CTX_SIZE, sha512Final as s512Final, sha512Init as s512Init, sha512Update as s512Update } from "./hash/sha512";
 import { ed25519VerifyFinal as edFinal, ed25519VerifyInit as edInit, ed25519VerifyUpdate as edUpdate } from "./sig/ed25519";
-import { p256Ecdh as p256EcdhImpl } from "./ec/p256";
+import { p256Ecdh as p256EcdhImpl, p256PublicKey as p256PublicKeyImpl } from "./ec/p256";
 import { ecdsaP256VerifyFinal as esFinal, ecdsaP256VerifyInit as esInit, ecdsaP256VerifyInitP1363 as esInitP1363, ecdsaP256VerifyUpdate as esUpdate } from "./sig/ecdsa_p256";
 
 /**
@@ -84,6 +84,8 @@ export function aes128EncryptBlock(out: usize, key: usize, inp: usize): void { a
 // ---- P-256 (issue 7) -------------------------------------------------------------------------
 /** out = x([scalar] Q): 32-byte big-endian scalar, 65-byte 04 || x || y point. OK, ERR_P256_SCALAR or ERR_P256_POINT. */
 export function p256Ecdh(out: usize, scalar: usize, point: usize): i32 { return p256EcdhImpl(out, scalar, point); }
+/** out = 04 || x || y of [scalar] G (65 bytes; out outside the arena, e.g. in the IO window). OK or ERR_P256_SCALAR. */
+export function p256PublicKey(out: usize, scalar: usize): i32 { return p256PublicKeyImpl(out, scalar); }
 /** ECDSA-SHA256 over a strict-DER signature of sigLen bytes; then update with the message and final (1 valid, 0 invalid). */
 export function ecdsaP256VerifyInit(publicKey: usize, sig: usize, sigLen: usize): void { esInit(publicKey, sig, sigLen); }
 /** As ecdsaP256VerifyInit with a 64-byte r || s signature. */

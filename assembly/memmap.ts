@@ -88,7 +88,9 @@
 // @ts-ignore: decorator
 @inline const L0_ABC: usize = L0_AB > L0_C ? L0_AB : L0_C;
 // @ts-ignore: decorator
-@inline const L0_BYTES: usize = L0_ABC > AES_BYTES ? L0_ABC : AES_BYTES;
+@inline const L0_ABCD: usize = L0_ABC > AES_BYTES ? L0_ABC : AES_BYTES;
+// @ts-ignore: decorator
+@inline const L0_BYTES: usize = L0_ABCD > P256_L0_BYTES ? L0_ABCD : P256_L0_BYTES;
 
 // ---- level 1 ----------------------------------------------------------------------------------
 /** HMAC: the padded key block (64) and the inner digest (32). */

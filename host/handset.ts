@@ -1,5 +1,6 @@
 /**
- * Host-side driver of the handset firmware (build/handset.wasm): provisioning, the three
+ * Host-side driver of the handset firmware (build/handset.wasm, suite 1 only; or, with
+ * `{ build: 'dual' }`, build/handset-dual.wasm, suites 1 and 2): provisioning, the three
  * handshake messages and records, with the firmware's error codes surfaced as HandshakeError.
  * The module's only import is its randomness source, env.airshake_random; by default it is
  * crypto.randomFillSync, and a test or trace can inject fixed bytes.
@@ -13,6 +14,10 @@ import { HandshakeError, errName } from './protocol/constants.js';
 interface HandsetExports {
   memory: WebAssembly.Memory;
   provision(sk: number, caPk: number, name: number, n: number): number;
+  /** Dual build only: the offer (suite ids from the low byte, 0 ends) and a key and CA key per offered suite. */
+  provisionSuites?(order: number, sk1: number, ca1: number, sk2: number, ca2: number, name: number, n: number): number;
+  /** Dual build only: the session's suite (0 before message 2 is accepted). */
+  suite?(): number;
   start(now: number): number;
   finish(inLen: number, now: number, appLen: number): number;
   seal(n: number): number;
@@ -33,7 +38,23 @@ interface HandsetExports {
 
 export const HandsetState = { UNPROVISIONED: 0, READY: 1, WAIT_M2: 2, ESTABLISHED: 3, FAILED: 4 } as const;
 
+/** Suite ids (docs/PROTOCOL.md §Suites). */
+export const SUITE_X25519 = 1;
+export const SUITE_P256 = 2;
+
+export interface SuiteKeys {
+  /** Suite 1: the X25519 private key (32 bytes) and the CA's Ed25519 public key (32 bytes). */
+  x25519?: { secretKey: Uint8Array; caPublicKey: Uint8Array };
+  /** Suite 2: the P-256 private key (32 bytes, big-endian) and the CA's P-256 public key (65 bytes, 04 || x || y). */
+  p256?: { secretKey: Uint8Array; caPublicKey: Uint8Array };
+}
+
 export interface HandsetOptions {
+  /**
+   * Which firmware: 'suite1' (default, build/handset.wasm) or 'dual' (build/handset-dual.wasm,
+   * which also offers suite 2 and has provisionSuites()).
+   */
+  build?: 'suite1' | 'dual';
   /** Fills the buffer with random bytes (the platform RNG). Default: crypto.randomFillSync. */
   random?: (out: Uint8Array) => void;
   debug?: boolean;
@@ -55,7 +76,8 @@ export class Handset {
         },
       },
     };
-    const wasm = options.wasm ?? readFileSync(buildPath(options.debug ? 'handset.debug.wasm' : 'handset.wasm'));
+    const base = options.build === 'dual' ? 'handset-dual' : 'handset';
+    const wasm = options.wasm ?? readFileSync(buildPath(options.debug ? `${base}.debug.wasm` : `${base}.wasm`));
     const { exports, instance } = await loader.instantiate<Record<string, unknown>>(wasm, imports as unknown as loader.Imports);
     const x = exports as unknown as HandsetExports;
     memory = x.memory;
@@ -82,6 +104,14 @@ export class Handset {
   get peerAlert(): number { return this.exports.peerAlert(); }
   get idA(): Uint8Array { const p = this.exports.idA() >>> 0; return this.mem.slice(p, p + 8); }
   get maxAppData(): number { return this.exports.appCap() >>> 0; }
+  /** The session's suite once message 2 is accepted, else 0 (the suite-1 build: 1 when established). */
+  get suite(): number {
+    const x = this.exports;
+    if (x.suite) return x.suite();
+    return x.state() === HandsetState.ESTABLISHED ? SUITE_X25519 : 0;
+  }
+  /** True when this firmware can offer several suites (build/handset-dual.wasm). */
+  get dual(): boolean { return typeof this.exports.provisionSuites === 'function'; }
 
   /** Stores sk_A (32 bytes), the CA's Ed25519 public key (32 bytes) and the expected server name. */
   provision(secretKey: Uint8Array, caPublicKey: Uint8Array, serverName: string): void {
@@ -95,6 +125,42 @@ export class Handset {
     const rc = x.provision(inp, inp + 32, inp + 64, name.length);
     this.mem.fill(0, inp, inp + 64 + name.length); // the private key passed through IN
     this.check(rc, 'provision');
+  }
+
+  /**
+   * Dual build: offers `suites` in that order of preference (ids 1 and 2, each at most once) with
+   * a key pair and CA key for each offered suite; ID_A comes from the first suite's key. A
+   * suite's keys not offered may be omitted. The firmware checks every key before it stores any:
+   * a CA key off its curve (ERR_ED25519_POINT, ERR_P256_POINT), a P-256 private key outside
+   * [1, n - 1] (ERR_P256_SCALAR), a malformed offer (ERR_DECODE).
+   */
+  provisionSuites(o: SuiteKeys & { suites: readonly number[]; serverName: string }): void {
+    const x = this.exports;
+    if (!x.provisionSuites) throw new Error('provisionSuites: this firmware offers suite 1 only (load it with { build: \'dual\' })');
+    if (o.suites.length === 0 || o.suites.length > 4 || o.suites.some((s) => !Number.isInteger(s) || s < 1 || s > 255)) {
+      throw new Error(`provisionSuites: suites must be 1 to 4 suite ids, got [${o.suites.join(', ')}]`);
+    }
+    const need = (what: string, a: Uint8Array | undefined, n: number): Uint8Array => {
+      if (!a) throw new Error(`provisionSuites: ${what} missing for an offered suite`);
+      if (a.length !== n) throw new Error(`provisionSuites: ${what} must be ${n} bytes, got ${a.length}`);
+      return a;
+    };
+    const z32 = new Uint8Array(32), z65 = new Uint8Array(65);
+    const s1 = o.suites.includes(SUITE_X25519), s2 = o.suites.includes(SUITE_P256);
+    const sk1 = s1 ? need('x25519.secretKey', o.x25519?.secretKey, 32) : z32;
+    const ca1 = s1 ? need('x25519.caPublicKey', o.x25519?.caPublicKey, 32) : z32;
+    const sk2 = s2 ? need('p256.secretKey', o.p256?.secretKey, 32) : z32;
+    const ca2 = s2 ? need('p256.caPublicKey', o.p256?.caPublicKey, 65) : z65;
+    const name = new TextEncoder().encode(o.serverName);
+    const inp = x.inBuf() >>> 0;
+    const block = new Uint8Array([...sk1, ...ca1, ...sk2, ...ca2, ...name]);
+    this.put(inp, x.inCap() >>> 0, block, 'provisionSuites');
+    block.fill(0);
+    let order = 0;
+    o.suites.forEach((s, i) => { order += s * 2 ** (8 * i); });
+    const rc = x.provisionSuites(order >>> 0, s1 ? inp : 0, s1 ? inp + 32 : 0, s2 ? inp + 64 : 0, s2 ? inp + 96 : 0, inp + 161, name.length);
+    this.mem.fill(0, inp, inp + 161 + name.length); // the private keys passed through IN
+    this.check(rc, 'provisionSuites');
   }
 
   /** Message 1 (hello) at handset time `now` (Unix seconds). */

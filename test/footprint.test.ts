@@ -17,3 +17,45 @@ test('handset firmware: <= 24 KiB, <= 6 KiB static memory, exactly one 64 KiB pa
   assert.ok(f.handshakeInstructions > 2_000_000, 'the count covers the X25519 and Ed25519 work');
   assert.equal(f.sections.reduce((s, x) => s + x.bytes, 0), f.wasmBytes, 'sections add up to the file');
 });
+
+// The dual-suite handset (issue 7): build/handset-dual.wasm offers suites 1 and 2. Its budget is
+// 40 KiB of module; its static memory must fit the one page with room to spare (asserted at
+// 7 KiB so that growth is noticed: 6,676 bytes when issue 7 landed); suite-1-only
+// build/handset.wasm must not link any suite-2 code, and keeps the export list the native build
+// and the fuzz harness use.
+import { readFileSync, statSync } from 'node:fs';
+import { buildPath } from '../host/firmware.js';
+import { Handset } from '../host/handset.js';
+import { memoryLimits } from '../host/bench/wasm-sections.js';
+
+const DUAL_BUDGETS = { wasmBytes: 40 * 1024, staticBytes: 7 * 1024, memoryPages: 1 };
+const HANDSET_EXPORTS = ['appCap', 'error', 'finish', 'heapBase', 'idA', 'inBuf', 'inCap', 'memory', 'open', 'outBuf', 'outCap',
+  'peerAlert', 'provision', 'recvAppBuf', 'reset', 'seal', 'sendAppBuf', 'start', 'state'];
+
+test('handset-dual firmware: <= 40 KiB, static memory <= 7 KiB, exactly one 64 KiB page that cannot grow, only the RNG imported', async (t) => {
+  const file = buildPath('handset-dual.wasm');
+  const wasm = new Uint8Array(readFileSync(file));
+  const mod = new WebAssembly.Module(wasm);
+  const bytes = statSync(file).size;
+  const h = await Handset.load({ build: 'dual' });
+  const staticBytes = h.exports.heapBase() >>> 0;
+  t.diagnostic(`handset-dual.wasm: ${bytes} bytes, static memory ${staticBytes} bytes`);
+  assert.ok(bytes <= DUAL_BUDGETS.wasmBytes, `module ${bytes} bytes > ${DUAL_BUDGETS.wasmBytes}`);
+  assert.ok(staticBytes <= DUAL_BUDGETS.staticBytes, `static memory ${staticBytes} bytes > ${DUAL_BUDGETS.staticBytes}`);
+  assert.deepEqual(memoryLimits(wasm), { initial: DUAL_BUDGETS.memoryPages, maximum: 1 });
+  assert.deepEqual(WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name} (${i.kind})`), ['env.airshake_random (function)']);
+  assert.deepEqual(WebAssembly.Module.exports(mod).map((e) => e.name).sort(), [...HANDSET_EXPORTS, 'provisionSuites', 'suite'].sort());
+});
+
+test('handset.wasm (suite 1 only) keeps its export list and links no suite-2 code', async () => {
+  const wasm = new Uint8Array(readFileSync(buildPath('handset.wasm')));
+  assert.deepEqual(WebAssembly.Module.exports(new WebAssembly.Module(wasm)).map((e) => e.name).sort(), HANDSET_EXPORTS);
+  // P-256's field constant p (ten 28-bit limbs) is not in the suite-1 build's static memory; in the dual build it is
+  const p256P = Buffer.from(new Int32Array([268435455, 268435455, 268435455, 4095, 0, 0, 16777216, 0, 268435455, 15]).buffer);
+  const staticMemory = async (build: 'suite1' | 'dual') => {
+    const h = await Handset.load({ build });
+    return Buffer.from(h.exports.memory.buffer, 0, h.exports.heapBase() >>> 0);
+  };
+  assert.equal((await staticMemory('suite1')).indexOf(p256P), -1, 'P-256 field constants are not in handset.wasm');
+  assert.notEqual((await staticMemory('dual')).indexOf(p256P), -1, 'but they are in handset-dual.wasm (the check can fail)');
+});

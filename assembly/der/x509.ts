@@ -4,11 +4,17 @@
 //   tbsCertificate ::= SEQUENCE {
 //     [0] EXPLICIT version INTEGER (v3 = 2, required)
 //     serialNumber INTEGER (positive, minimal, 1..20 bytes)
-//     signature AlgorithmIdentifier (Ed25519, no parameters: RFC 8410 §3)
+//     signature AlgorithmIdentifier (Ed25519, no parameters: RFC 8410 §3; or ecdsa-with-SHA256,
+//         no parameters: RFC 5758 §3.2), the same as the outer signatureAlgorithm
 //     issuer Name, validity SEQUENCE { Time, Time }, subject Name
-//     subjectPublicKeyInfo (any algorithm is parsed; X25519 keys are recognised and extracted)
+//     subjectPublicKeyInfo (any algorithm is parsed; X25519 keys and P-256 keys, id-ecPublicKey
+//         with the named curve prime256v1 and an uncompressed point (RFC 5480), are recognised
+//         and extracted)
 //     [3] EXPLICIT extensions (optional; keyUsage and basicConstraints are read, unknown
 //         non-critical ones skipped, unknown critical ones and duplicates rejected) }
+// signatureValue: 64 bytes R || S for Ed25519; a DER ECDSA-Sig-Value SEQUENCE { r, s } of
+// minimal positive INTEGERs of at most 33 bytes for ECDSA (RFC 5480 §2.2.3). These rules and
+// their error codes are those of server B's parser (host/pki/x509.ts).
 // Everything else (issuer/subject unique IDs, other signature algorithms, BER) is rejected with a
 // DER or X.509 error code. The parser reads public data only and is variable-time.
 // Results are module globals; the certificate bytes stay where they are (spans point into them).
@@ -47,6 +53,22 @@ import {
 /** AlgorithmIdentifier contents: OID 1.3.101.112 (Ed25519) and 1.3.101.110 (X25519). */
 const ALG_ED25519: usize = memory.data<u8>([0x06, 0x03, 0x2b, 0x65, 0x70]);
 const ALG_X25519: usize = memory.data<u8>([0x06, 0x03, 0x2b, 0x65, 0x6e]);
+/** AlgorithmIdentifier contents: ecdsa-with-SHA256 1.2.840.10045.4.3.2, no parameters (RFC 5758 §3.2). */
+const ALG_ECDSA_SHA256: usize = memory.data<u8>([0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]);
+// @ts-ignore: decorator
+@inline const ALG_ECDSA_SHA256_LEN: usize = 10;
+/** AlgorithmIdentifier contents: id-ecPublicKey 1.2.840.10045.2.1 with the namedCurve prime256v1 1.2.840.10045.3.1.7 (RFC 5480 §2.1.1). */
+const ALG_EC_P256: usize = memory.data<u8>([
+  0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+]);
+// @ts-ignore: decorator
+@inline const ALG_EC_P256_LEN: usize = 19;
+/** A P-256 subject key: the BIT STRING's unused-bits byte (0), then 04 || x || y (SEC 1 §2.3.3, uncompressed). */
+// @ts-ignore: decorator
+@inline const P256_KEY_BITS: usize = 1 + 65;
+/** ECDSA-Sig-Value INTEGERs: 32 value bytes, and a 00 before a high bit. */
+// @ts-ignore: decorator
+@inline const ECDSA_INT_MAX: usize = 33;
 /** OID contents: id-at-commonName 2.5.4.3, id-ce-keyUsage 2.5.29.15, id-ce-basicConstraints 2.5.29.19. */
 const OID_CN: usize = memory.data<u8>([0x55, 0x04, 0x03]);
 const OID_KEY_USAGE: usize = memory.data<u8>([0x55, 0x1d, 0x0f]);
@@ -56,17 +78,25 @@ const EXT_OIDS: usize = memory.data(MAX_EXTENSIONS * 8);
 
 export const KEY_OTHER: i32 = 0;
 export const KEY_X25519: i32 = 1;
+/** A P-256 point: x509Key points at its 65-byte uncompressed encoding 04 || x || y (not checked to be on the curve). */
+export const KEY_P256: i32 = 2;
+
+/** The certificate's signature algorithm (x509SigAlg). */
+export const SIG_ED25519: i32 = 1;
+export const SIG_ECDSA_SHA256: i32 = 2;
 
 /** Results of x509Parse. */
 export let x509TbsStart: usize = 0;
 export let x509TbsEnd: usize = 0;
-export let x509Signature: usize = 0; // 64 bytes (R || S)
+export let x509SigAlg: i32 = 0;       // SIG_ED25519 or SIG_ECDSA_SHA256, the same inside and outside
+export let x509Signature: usize = 0; // Ed25519: 64 bytes R || S; ECDSA: the DER ECDSA-Sig-Value
+export let x509SignatureLen: usize = 0;
 export let x509NotBefore: i64 = 0;   // Unix seconds
 export let x509NotAfter: i64 = 0;
 export let x509CnPtr: usize = 0;
 export let x509CnLen: usize = 0;
 export let x509KeyType: i32 = KEY_OTHER;
-export let x509Key: usize = 0;        // 32 bytes when KEY_X25519
+export let x509Key: usize = 0;        // 32 bytes when KEY_X25519, 65 when KEY_P256
 export let x509HasKeyUsage: bool = false;
 export let x509KeyUsage: u32 = 0;     // bit n set when keyUsage bit n (RFC 5280 numbering) is set
 export let x509IsCa: bool = false;
@@ -125,11 +155,21 @@ function parseTime(p: usize, limit: usize): i32 {
   return OK;
 }
 
-/** AlgorithmIdentifier that must be exactly Ed25519 without parameters. */
-function expectEd25519(p: usize, limit: usize): i32 {
+/** The signature AlgorithmIdentifier at p: SIG_ED25519 or SIG_ECDSA_SHA256, exactly, else ERR_X509_ALGORITHM (or a DER error), negated. */
+function readSigAlg(p: usize, limit: usize): i32 {
   let rc = derExpect(p, limit, T_SEQUENCE);
-  if (rc != OK) return rc;
-  return derEqualsVartime(derContent, derEnd, ALG_ED25519, 5) ? OK : ERR_X509_ALGORITHM;
+  if (rc != OK) return -rc;
+  if (derEqualsVartime(derContent, derEnd, ALG_ED25519, 5)) return SIG_ED25519;
+  if (derEqualsVartime(derContent, derEnd, ALG_ECDSA_SHA256, ALG_ECDSA_SHA256_LEN)) return SIG_ECDSA_SHA256;
+  return -ERR_X509_ALGORITHM;
+}
+
+/** The content [c, end) of an ECDSA-Sig-Value INTEGER: positive, minimal, at most ECDSA_INT_MAX bytes. */
+function checkEcdsaInteger(c: usize, end: usize): i32 {
+  let n = end - c;
+  if (n == 0 || (load<u8>(c) & 0x80) != 0) return ERR_DER_INTEGER;
+  if (n > 1 && load<u8>(c) == 0 && (load<u8>(c + 1) & 0x80) == 0) return ERR_DER_INTEGER;
+  return n > ECDSA_INT_MAX ? ERR_X509_ALGORITHM : OK;
 }
 
 /** 1 when the OID content [p, end) is non-empty and every arc is minimal (X.690 §8.19.2). */
@@ -309,6 +349,7 @@ function parseExtensions(p: usize, limit: usize): i32 {
  */
 export function x509Parse(p: usize, len: usize): i32 {
   x509HasKeyUsage = false; x509KeyUsage = 0; x509IsCa = false; x509KeyType = KEY_OTHER; x509CnLen = 0;
+  x509SigAlg = 0; x509SignatureLen = 0;
   if (len > X509_MAX_CERT) return ERR_X509_TOO_LARGE;
   let limit = p + len;
   let rc = derExpect(p, limit, T_SEQUENCE); if (rc != OK) return rc;
@@ -336,7 +377,7 @@ export function x509Parse(p: usize, len: usize): i32 {
   if (sn == 1 && b0 == 0) return ERR_DER_INTEGER; // zero is not positive
   if (sn > 1 && b0 == 0 && (load<u8>(derContent + 1) & 0x80) == 0) return ERR_DER_INTEGER;
   q = derEnd;
-  rc = expectEd25519(q, tbsEnd); if (rc != OK) return rc;
+  let alg = readSigAlg(q, tbsEnd); if (alg < 0) return -alg;
   q = derEnd;
   rc = parseName(q, tbsEnd, false); if (rc != OK) return rc;
   q = derEnd;
@@ -358,6 +399,7 @@ export function x509Parse(p: usize, len: usize): i32 {
   rc = derExpect(derContent, spkiEnd, T_SEQUENCE); if (rc != OK) return rc;
   let algEnd = derEnd;
   let isX25519 = derEqualsVartime(derContent, algEnd, ALG_X25519, 5);
+  let isP256 = derEqualsVartime(derContent, algEnd, ALG_EC_P256, ALG_EC_P256_LEN);
   rc = derExpect(derContent, algEnd, T_OID); if (rc != OK) return rc;
   if (!oidMinimal(derContent, derEnd)) return ERR_X509_SPKI;
   rc = derExpect(algEnd, spkiEnd, T_BIT_STRING); if (rc != OK) return rc;
@@ -368,16 +410,39 @@ export function x509Parse(p: usize, len: usize): i32 {
     x509KeyType = KEY_X25519;
     x509Key = derContent + 1;
   }
+  if (isP256) {
+    // only the uncompressed form: compressed points need a square root, and the profile has none
+    if (derEnd - derContent != P256_KEY_BITS || load<u8>(derContent + 1) != 0x04) return ERR_X509_SPKI;
+    x509KeyType = KEY_P256;
+    x509Key = derContent + 1;
+  }
   // optional extensions; nothing else may follow
   if (q < tbsEnd) {
     rc = parseExtensions(q, tbsEnd); if (rc != OK) return rc;
   }
   q = tbsEnd;
   // signatureAlgorithm must repeat the TBS's (RFC 5280 §4.1.1.2)
-  rc = expectEd25519(q, certEnd); if (rc != OK) return rc;
+  let outer = readSigAlg(q, certEnd); if (outer < 0) return -outer;
+  if (outer != alg) return ERR_X509_ALGORITHM;
   rc = derExpect(derEnd, certEnd, T_BIT_STRING); if (rc != OK) return rc;
   if (derEnd != certEnd) return ERR_DER_TRAILING;
-  if (derEnd - derContent != 65 || load<u8>(derContent) != 0) return ERR_X509_ALGORITHM;
-  x509Signature = derContent + 1;
+  let sig = derContent;
+  if (alg == SIG_ED25519) {
+    if (certEnd - sig != 65 || load<u8>(sig) != 0) return ERR_X509_ALGORITHM;
+  } else {
+    // ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } in a BIT STRING without unused bits
+    if (certEnd - sig < 1 || load<u8>(sig) != 0) return ERR_X509_ALGORITHM;
+    rc = derExpect(sig + 1, certEnd, T_SEQUENCE); if (rc != OK) return rc;
+    if (derEnd != certEnd) return ERR_DER_TRAILING;
+    rc = derExpect(derContent, certEnd, T_INTEGER); if (rc != OK) return rc;
+    let r = derContent, rEnd = derEnd;
+    rc = derExpect(rEnd, certEnd, T_INTEGER); if (rc != OK) return rc;
+    if (derEnd != certEnd) return ERR_DER_TRAILING;
+    rc = checkEcdsaInteger(r, rEnd); if (rc != OK) return rc;
+    rc = checkEcdsaInteger(derContent, derEnd); if (rc != OK) return rc;
+  }
+  x509SigAlg = alg;
+  x509Signature = sig + 1; // past the BIT STRING's unused-bits byte
+  x509SignatureLen = certEnd - x509Signature;
   return OK;
 }

@@ -14,7 +14,7 @@ import { ctEq, ctIsZero, wipe } from "../ct/ct";
 import { ERR_P256_POINT, ERR_P256_SCALAR, OK } from "../errors";
 import { P256_CT, P256_ECDH_ENTRIES, P256_IT, PE_DG, PE_K, PE_Q, PE_T, PE_TAB } from "../memmap";
 import {
-  P256_B, P256_N, P256_ONE, P256_P, P256_R2, fpAdd, fpMul, fpSq, fpSub, p256Add, p256Dbl,
+  P256_B, P256_GX, P256_GY, P256_N, P256_ONE, P256_P, P256_R2, fpAdd, fpMul, fpSq, fpSub, p256Add, p256Dbl,
 } from "./p256_gen";
 
 /** An element: ten i32 limbs. */
@@ -30,7 +30,8 @@ import {
 @inline const M28: u64 = 0xfffffff;
 
 /** 1 as plain limbs: multiplying by it leaves the Montgomery domain. */
-const PLAIN_ONE: usize = memory.data<i32>([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+// @ts-ignore: decorator
+@lazy const PLAIN_ONE: usize = memory.data<i32>([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
 
 /** h = the 32 big-endian bytes at s as plain limbs (limbs 0..8 of 28 bits, limb 9 of 4). */
 export function p256LimbsFromBytes(h: usize, s: usize): void {
@@ -170,24 +171,29 @@ function lookup(r: usize, d: i32): void {
 }
 
 /**
- * out = x-coordinate (32 bytes, big-endian) of [scalar] Q, where scalar is 32 big-endian bytes
- * and point is the 65-byte uncompressed encoding of Q. Returns OK, ERR_P256_SCALAR (scalar 0 or
- * >= n: out is zeroed) or ERR_P256_POINT (out is zeroed). The scratch is wiped.
+ * Copies the 32 big-endian bytes at scalar to PE_K; returns 1 when 1 <= k <= n - 1, else 0.
+ * Constant-time (the verdict itself is public: it becomes the return code).
  */
-export function p256Ecdh(out: usize, scalar: usize, point: usize): i32 {
-  const n: usize = P256_ECDH_ENTRIES;
+function loadScalar(scalar: usize): u32 {
   memory.copy(PE_K, scalar, 32);
-  // Range check, constant-time: 1 <= k < n. (The verdict itself is public: it is the return code.)
   p256LimbsFromBytes(PE_Q, PE_K);
-  let inRange = p256Lt(PE_Q, P256_N) & (ctIsZero(PE_K, 32) ^ 1);
-  // Q into table entry 1 (affine, Z = 1); entry 0 is the identity.
-  let pt = p256DecodePointVartime(PE_TAB + P256_POINT, PE_TAB + P256_POINT + 40, point, PE_T, PE_T + 40, PE_T + 80);
-  if (inRange == 0 || pt != OK) {
-    memory.fill(out, 0, 32);
-    wipe(PE_K, 104 + (2 + n) * P256_POINT);
-    return inRange == 0 ? ERR_P256_SCALAR : ERR_P256_POINT;
-  }
+  return p256Lt(PE_Q, P256_N) & (ctIsZero(PE_K, 32) ^ 1);
+}
+
+/** Wipes ECDH's level-2 scratch: the scalar, digits, accumulator, entry and table. */
+// @ts-ignore: decorator
+@inline function wipeScratch(): void {
+  wipe(PE_K, 104 + (2 + P256_ECDH_ENTRIES) * P256_POINT);
+}
+
+/**
+ * PE_Q = [k] P, k the scalar at PE_K (1 <= k < n), P the affine point the caller put in table
+ * entry 1 (X, Y in the Montgomery domain; Z is set here). Constant-time in k.
+ */
+function scalarMult(): void {
+  const n: usize = P256_ECDH_ENTRIES;
   memory.copy(PE_TAB + P256_POINT + 80, P256_ONE, P256_FE);
+  // entry 0 is the identity (0 : 1 : 0)
   memory.fill(PE_TAB, 0, P256_POINT);
   memory.copy(PE_TAB + 40, P256_ONE, P256_FE);
   for (let e: usize = 2; e < n; e++) {
@@ -211,10 +217,77 @@ export function p256Ecdh(out: usize, scalar: usize, point: usize): i32 {
     lookup(PE_T, <i32>load<i8>(PE_DG + <usize>i));
     p256Add(PE_Q, PE_Q, PE_T);
   }
+}
+
+/**
+ * out = x-coordinate (32 bytes, big-endian) of [scalar] Q, where scalar is 32 big-endian bytes
+ * and point is the 65-byte uncompressed encoding of Q. Returns OK, ERR_P256_SCALAR (scalar 0 or
+ * >= n: out is zeroed) or ERR_P256_POINT (out is zeroed). The scratch is wiped BEFORE out is
+ * written (the result waits in level-0 scratch), so out may lie in the level-2/3 arena, e.g.
+ * the handset's DH secret above HKDF's scratch (memmap.ts).
+ */
+export function p256Ecdh(out: usize, scalar: usize, point: usize): i32 {
+  let inRange = loadScalar(scalar);
+  // Q into table entry 1 (affine, Z = 1); entry 0 is the identity.
+  let pt = p256DecodePointVartime(PE_TAB + P256_POINT, PE_TAB + P256_POINT + 40, point, PE_T, PE_T + 40, PE_T + 80);
+  if (inRange == 0 || pt != OK) {
+    wipeScratch();
+    memory.fill(out, 0, 32);
+    return inRange == 0 ? ERR_P256_SCALAR : ERR_P256_POINT;
+  }
+  scalarMult();
   // x = X / Z. With Q of prime order n and 0 < k < n, [k] Q is never the identity.
   fpInvert(PE_T, PE_Q + 80);
   fpMul(PE_T, PE_Q, PE_T);
-  fpToBytes(out, PE_T);
-  wipe(PE_K, 104 + (2 + n) * P256_POINT);
+  fpMul(P256_CT, PE_T, PLAIN_ONE); // leaves the domain: [0, p]
+  p256CondSub(P256_CT, P256_P);
+  wipeScratch();
+  p256LimbsToBytes(out, P256_CT);
+  wipe(P256_CT, P256_FE);
   return OK;
+}
+
+/**
+ * out = the 65-byte uncompressed encoding 04 || x || y of the public key [scalar] G (SEC 1
+ * §3.2.1), for a handset's own static key. Returns OK or ERR_P256_SCALAR (scalar 0 or >= n: out
+ * is zeroed). Constant-time in the scalar (the same window as ECDH). out must not lie in the
+ * arena's levels 2 and up (it is written before the scratch is wiped). The scratch is wiped.
+ */
+export function p256PublicKey(out: usize, scalar: usize): i32 {
+  let inRange = loadScalar(scalar);
+  if (inRange == 0) {
+    wipeScratch();
+    memory.fill(out, 0, P256_UNCOMPRESSED);
+    return ERR_P256_SCALAR;
+  }
+  memory.copy(PE_TAB + P256_POINT, P256_GX, P256_FE);
+  memory.copy(PE_TAB + P256_POINT + 40, P256_GY, P256_FE);
+  scalarMult();
+  // x = X / Z, y = Y / Z ([k] G is not the identity for 0 < k < n)
+  fpInvert(PE_T, PE_Q + 80);
+  fpMul(PE_Q, PE_Q, PE_T);
+  fpMul(PE_Q + 40, PE_Q + 40, PE_T);
+  store<u8>(out, 4);
+  fpToBytes(out + 1, PE_Q);
+  fpToBytes(out + 33, PE_Q + 40);
+  wipeScratch();
+  return OK;
+}
+
+/** OK when the 32 big-endian bytes at scalar are a valid private key, in [1, n - 1], else ERR_P256_SCALAR. Constant-time. */
+export function p256ScalarCheck(scalar: usize): i32 {
+  let inRange = loadScalar(scalar);
+  wipeScratch();
+  return inRange != 0 ? OK : ERR_P256_SCALAR;
+}
+
+/**
+ * OK when the 65 bytes at enc are 04 || x || y with x, y < p on the curve (a key that can be
+ * configured as a CA key or accepted from a peer), else ERR_P256_POINT. Public data; uses ECDH's
+ * scratch and wipes it.
+ */
+export function p256PointCheck(enc: usize): i32 {
+  let rc = p256DecodePointVartime(PE_TAB, PE_TAB + 40, enc, PE_T, PE_T + 40, PE_T + 80);
+  wipeScratch();
+  return rc;
 }

@@ -188,17 +188,37 @@ export function scMul(h: usize, f: usize, g: usize): void {
 
 // Constants: limbs of p and n; R^2 mod p and mod n (to enter the Montgomery domain); b, 1 and G
 // in the Montgomery domain mod p; 1 in the Montgomery domain mod n.
+// @ts-ignore: decorator
+@lazy
 export const P256_P: usize = memory.data<i32>([268435455, 268435455, 268435455, 4095, 0, 0, 16777216, 0, 268435455, 15]);
+// @ts-ignore: decorator
+@lazy
 export const P256_N: usize = memory.data<i32>([207824209, 194817071, 127829235, 262855281, 268418278, 268435455, 16777215, 0, 268435455, 15]);
+// @ts-ignore: decorator
+@lazy
 export const P256_R2: usize = memory.data<i32>([327680, 3145728, 0, 0, 268435450, 268435391, 268435199, 268414975, 196607, 0]);
+// @ts-ignore: decorator
+@lazy
 export const P256_RN2: usize = memory.data<i32>([263416102, 133939788, 57309930, 168459142, 30493014, 151481013, 32266593, 139083019, 62200862, 8]);
+// @ts-ignore: decorator
+@lazy
 export const P256_B: usize = memory.data<i32>([266088454, 43797469, 144498530, 88254733, 380060, 49113807, 179042081, 54564641, 232830798, 1]);
+// @ts-ignore: decorator
+@lazy
 export const P256_ONE: usize = memory.data<i32>([16777216, 0, 0, 0, 268435200, 268435455, 268435455, 267386879, 16777215, 0]);
+// @ts-ignore: decorator
+@lazy
 export const P256_GX: usize = memory.data<i32>([202936415, 25858371, 166146260, 97873943, 177601607, 38864731, 69957474, 208017073, 113100724, 7]);
+// @ts-ignore: decorator
+@lazy
 export const P256_GY: usize = memory.data<i32>([176517631, 216618336, 233984855, 176051661, 179889204, 254957748, 126410017, 139777896, 145422940, 1]);
+// @ts-ignore: decorator
+@lazy
 export const P256_N_ONE: usize = memory.data<i32>([251658240, 3788202, 205927741, 243668912, 151343704, 1073, 0, 267386880, 16777215, 0]);
 
 /** Odd multiples (2i + 1) G, i = 0..3, affine (x, y) in the Montgomery domain: 20 limbs each. */
+// @ts-ignore: decorator
+@lazy
 export const P256_GTAB_A: usize = memory.data<i32>([202936415, 25858371, 166146260, 97873943, 177601607, 38864731, 69957474, 208017073, 113100724, 7, 176517631, 216618336, 233984855, 176051661, 179889204, 254957748, 126410017, 139777896, 145422940, 1, 119968618, 82754578, 262946704, 245465023, 133712353, 197757698, 232622027, 132383136, 266179294, 3, 198570090, 211303038, 5004319, 119095723, 239578162, 244901251, 238098990, 6957337, 180058166, 2, 97060758, 205899295, 236685998, 186374107, 207919563, 203475214, 262852726, 209498449, 106040505, 0, 7577718, 242984177, 187734858, 78717630, 90763122, 32933692, 59211386, 22813187, 195129951, 11, 252951121, 167867316, 122041678, 135987056, 33690558, 196117181, 162860067, 4065349, 165072015, 1, 233500121, 66435540, 138924080, 193605074, 49475954, 68769396, 48003017, 108022358, 106500577, 1]);
 /** (2i + 1) G for i = 4..31 (the speed build's 7-bit window). */
 // @ts-ignore: decorator
@@ -208,6 +228,8 @@ export const P256_GTAB_A: usize = memory.data<i32>([202936415, 25858371, 1661462
 
 /** n - 2 as (squarings, odd digit) pairs of a 4-bit sliding window: 51 multiplications. */
 export const P256_NINV_STEPS: i32 = 52;
+// @ts-ignore: decorator
+@lazy
 export const P256_NINV_SCHED: usize = memory.data<u8>([0, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 36, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 15, 4, 11, 2, 3, 5, 7, 6, 13, 4, 15, 4, 5, 5, 11, 5, 13, 5, 7, 7, 11, 2, 3, 6, 15, 2, 1, 8, 9, 3, 7, 5, 7, 4, 7, 5, 7, 5, 5, 3, 3, 8, 11, 4, 15, 5, 3, 5, 3, 6, 9, 4, 5, 6, 15, 0, 0]);
 
 /** h = f + g, limb-wise (bounds add). */

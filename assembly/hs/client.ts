@@ -3,24 +3,34 @@
 // br_ssl_engine_fail): it moves the machine to FAILED, wipes the session's secrets and leaves an
 // alert in OUT. Only reset() (a new attempt) or provision() leave FAILED. No entry point throws.
 //
-// Secrets: A's static private key lives in PROVISIONED storage (a handset's secure element would
-// hold it). The DH secret, PRK and MAC keys exist only inside finish() and are wiped before it
+// Secrets: A's static private keys (one per offered suite) live in PROVISIONED storage (a
+// handset's secure element would hold them). The DH secret, PRK and MAC keys exist only inside finish() and are wiped before it
 // returns; the traffic keys live in SESSION until reset() or a failure wipes them.
+//
+// Suites: the suite-1 build (build/handset.wasm) offers suite 1 and links nothing else; the dual
+// build (build/handset-dual.wasm, config.ts SUITE2) offers what provisionSuites() configured, in
+// that order, and uses the chosen suite's key, CA key and sizes (hs/suite.ts).
 import { ctEq, verify16, wipe } from "../ct/ct";
-import { x509CnLen, x509CnPtr, x509HasKeyUsage, x509IsCa, x509Key, x509KeyType, x509KeyUsage, x509NotAfter, x509NotBefore, x509Parse, x509Signature, x509TbsEnd, x509TbsStart, KU_KEY_AGREEMENT, X509_MAX_CERT } from "../der/x509";
 import {
-  ERR_CERT_KEY_TYPE, ERR_CERT_KEY_USAGE, ERR_CERT_NOT_YET_VALID, ERR_CERT_EXPIRED, ERR_CERT_SIGNATURE, ERR_DECODE, ERR_ED25519_POINT,
+  x509CnLen, x509CnPtr, x509HasKeyUsage, x509IsCa, x509Key, x509KeyType, x509KeyUsage, x509NotAfter, x509NotBefore, x509Parse,
+  x509SigAlg, x509Signature, x509SignatureLen, x509TbsEnd, x509TbsStart, KU_KEY_AGREEMENT, X509_MAX_CERT,
+} from "../der/x509";
+import {
+  ERR_CERT_KEY_TYPE, ERR_CERT_KEY_USAGE, ERR_CERT_NOT_YET_VALID, ERR_CERT_EXPIRED, ERR_CERT_SIGNATURE, ERR_DECODE, ERR_ED25519_POINT, ERR_P256_SCALAR,
   ERR_MAC_B, ERR_NOT_PROVISIONED, ERR_PEER_ALERT, ERR_RECORD, ERR_RECORD_OVERFLOW, ERR_STATE, ERR_SUITE_NOT_OFFERED,
   ERR_TRAILING, ERR_UNEXPECTED, ERR_WRONG_SERVER, ERR_X509_TOO_LARGE, OK,
 } from "../errors";
 import { SHA256_CTX_SIZE, SHA256_OUT, sha256Final, sha256Init, sha256Update } from "../hash/sha256";
 import { hkdfSha256Expand, hkdfSha256Extract } from "../kdf/hkdf_sha256";
 import { x25519 } from "../ec/x25519";
+import { p256PublicKey, p256ScalarCheck } from "../ec/p256";
 import { ARENA, ARENA_BYTES, CL_AAD, CL_INFO, CL_MAC, CL_NONCE, CL_PRK, CL_PSPKI, CL_TH, CL_TH_FORK, CL_Z } from "../memmap";
 import {
-  AEAD_KEY_LEN, AEAD_NONCE_LEN, AEAD_TAG_LEN, DH_LEN, OFFERED_SUITE_COUNT, OFFERED_SUITES, suiteAgree, suiteKeyType,
-  suiteCheckCaKey, suiteOpen, suiteSeal, suiteVerifyCa, SUITE_X25519_ED25519_CHACHAPOLY_SHA256,
+  AEAD_KEY_MAX, AEAD_NONCE_MAX, AEAD_TAG_MAX, CA_KEY_MAX, DH_LEN, OFFERED_SUITE_COUNT, OFFERED_SUITES, SK_LEN, SUITES_LINKED,
+  suiteAgree, suiteCaKeyLen, suiteCheckCaKey, suiteKeyLen, suiteKeyType, suiteLinked, suiteNonceLen, suiteOpen, suiteSeal,
+  suiteTagLen, suiteVerifyCa, SUITE_P256_ECDSA_AES128CCM8_SHA256, SUITE_X25519_ED25519_CHACHAPOLY_SHA256,
 } from "./suite";
+import { SUITE2 } from "./config";
 
 // The platform's randomness source (a hardware RNG on a handset): the module's only import.
 // @ts-ignore: decorator
@@ -67,7 +77,7 @@ export const MT_RECORD: u8 = 0x17;
 @inline export const IN_CAP: usize = M2_FIXED + X509_MAX_CERT + MAC_LEN;
 /** OUT holds message 3 at its largest (type, MAC_A, record), or an alert, or message 1. */
 // @ts-ignore: decorator
-@inline export const OUT_CAP: usize = 1 + MAC_LEN + 2 + MAX_APP + AEAD_TAG_LEN;
+@inline export const OUT_CAP: usize = 1 + MAC_LEN + 2 + MAX_APP + AEAD_TAG_MAX;
 /**
  * Application data is sealed and opened IN PLACE (BearSSL's sendapp/recvapp buffers): the host
  * writes the plaintext for message 3 or a record at OUT + SEND_APP_OFF, where message 3's
@@ -89,25 +99,56 @@ export const ST_FAILED: i32 = 4;
 export const IN: usize = memory.data(<i32>IN_CAP);
 export const OUT: usize = memory.data(<i32>OUT_CAP);
 
-/** Provisioned: sk_A, ID_A, the CA key, the expected server name (pk_A is needed only for ID_A). */
-const SK_A: usize = memory.data(32);
+/**
+ * Provisioned: sk_A, ID_A, the CA key, the expected server name (pk_A is needed only for ID_A).
+ * One sk_A and one CA key per linked suite: suite 1's at SK_A and CA_PK, suite 2's (dual build)
+ * at SK_A + SK_LEN and CA_PK + CA1_LEN (a 65-byte P-256 point).
+ */
+const SK_A: usize = memory.data(<i32>(SUITES_LINKED * SK_LEN));
 export const ID_A: usize = memory.data(<i32>ID_LEN);
-const CA_PK: usize = memory.data(32);
+// @ts-ignore: decorator
+@inline const CA1_LEN: usize = 32;
+const CA_PK: usize = memory.data(<i32>(SUITE2 ? CA1_LEN + CA_KEY_MAX : CA1_LEN));
 const NAME: usize = memory.data(<i32>MAX_NAME);
 let nameLen: usize = 0;
+/** Dual build: the offered suites, most preferred first (message 1 lists them), and how many. */
+const OFFER: usize = SUITE2 ? memory.data(<i32>SUITES_LINKED) : 0;
+let offerCount: usize = 0;
+
+// @ts-ignore: decorator
+@inline function offerPtr(): usize { return SUITE2 ? OFFER : OFFERED_SUITES; }
+// @ts-ignore: decorator
+@inline function offerLen(): usize { return SUITE2 ? offerCount : OFFERED_SUITE_COUNT; }
+// @ts-ignore: decorator
+@inline function skOf(s: u8): usize { return SUITE2 && s == SUITE_P256_ECDSA_AES128CCM8_SHA256 ? SK_A + SK_LEN : SK_A; }
+// @ts-ignore: decorator
+@inline function caOf(s: u8): usize { return SUITE2 && s == SUITE_P256_ECDSA_AES128CCM8_SHA256 ? CA_PK + CA1_LEN : CA_PK; }
 
 /** SubjectPublicKeyInfo prefix of an X25519 key (RFC 8410): ID_A hashes prefix || pk_A. */
 const SPKI_X25519_PREFIX: usize = memory.data<u8>([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
+/**
+ * Dual build: the SPKI prefix of a P-256 key (RFC 5480: id-ecPublicKey, prime256v1, a BIT STRING
+ * of 66 bytes): ID_A hashes prefix || 04 || x || y.
+ */
+const SPKI_P256_PREFIX: usize = SUITE2 ? memory.data<u8>([
+  0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+  0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+]) : 0;
+// @ts-ignore: decorator
+@inline const SPKI_P256_PREFIX_LEN: usize = 26;
+/** The SPKI of a P-256 key: prefix and the 65-byte point (assembled in OUT while provisioning). */
+// @ts-ignore: decorator
+@inline const SPKI_P256_LEN: usize = SPKI_P256_PREFIX_LEN + 65;
 
 /** Session: randoms (random_A || random_B, the HKDF salt), transcript hash, traffic keys. */
 // @ts-ignore: decorator
 @inline const RANDOMS_LEN: usize = 2 * RANDOM_LEN;
 const RANDOMS: usize = memory.data(<i32>RANDOMS_LEN);
 const TH_CTX: usize = memory.data(<i32>SHA256_CTX_SIZE, 8);
-const K_AB: usize = memory.data(<i32>AEAD_KEY_LEN);
-const IV_AB: usize = memory.data(<i32>AEAD_NONCE_LEN);
-const K_BA: usize = memory.data(<i32>AEAD_KEY_LEN);
-const IV_BA: usize = memory.data(<i32>AEAD_NONCE_LEN);
+const K_AB: usize = memory.data(<i32>AEAD_KEY_MAX);
+const IV_AB: usize = memory.data(<i32>AEAD_NONCE_MAX);
+const K_BA: usize = memory.data(<i32>AEAD_KEY_MAX);
+const IV_BA: usize = memory.data(<i32>AEAD_NONCE_MAX);
 let seqAB: u64 = 0;
 let seqBA: u64 = 0;
 let suite: u8 = 0;
@@ -168,11 +209,13 @@ export function clientState(): i32 { return state; }
 export function clientError(): i32 { return err; }
 /** The code carried by the peer's alert, when the error is ERR_PEER_ALERT. */
 export function clientPeerAlert(): i32 { return peerAlert; }
+/** The suite of the current session (0 before message 2 is accepted). */
+export function clientSuite(): i32 { return <i32>suite; }
 
 function wipeSession(): void {
   wipe(RANDOMS, 2 * RANDOM_LEN);
   wipe(TH_CTX, SHA256_CTX_SIZE);
-  wipe(K_AB, AEAD_KEY_LEN); wipe(IV_AB, AEAD_NONCE_LEN); wipe(K_BA, AEAD_KEY_LEN); wipe(IV_BA, AEAD_NONCE_LEN);
+  wipe(K_AB, AEAD_KEY_MAX); wipe(IV_AB, AEAD_NONCE_MAX); wipe(K_BA, AEAD_KEY_MAX); wipe(IV_BA, AEAD_NONCE_MAX);
   wipe(ARENA, ARENA_BYTES);
   // application plaintext the host left to send
   wipe(OUT + SEND_APP_OFF, OUT_CAP - SEND_APP_OFF);
@@ -196,6 +239,8 @@ function fail(code: i32): i32 {
  * name (its certificate's CN), and derives pk_A and ID_A. Any previous session is wiped.
  */
 export function clientProvision(sk: usize, caPk: usize, name: usize, n: usize): i32 {
+  // the dual build: the same as offering suite 1 alone
+  if (SUITE2) return clientProvisionSuites(<u32>SUITE_X25519_ED25519_CHACHAPOLY_SHA256, sk, caPk, 0, 0, name, n);
   wipeSession();
   // The old identity goes first: a failed provisioning leaves no usable key behind.
   wipe(SK_A, 32); wipe(ID_A, ID_LEN); wipe(CA_PK, 32); wipe(NAME, MAX_NAME);
@@ -221,6 +266,78 @@ export function clientProvision(sk: usize, caPk: usize, name: usize, n: usize): 
   return OK;
 }
 
+/**
+ * Dual build. Provisions the suites to offer, most preferred first: `order` holds their ids, one
+ * per byte from the low byte, ended by a 0 byte (0x0201: suite 1, then 2; 0x01: suite 1 only).
+ * Each offered suite needs its static private key and CA public key (skN, caN: suite 1 a 32-byte
+ * X25519 key and a 32-byte Ed25519 key; suite 2 a 32-byte P-256 scalar and a 65-byte 04 || x || y
+ * point); the pointers of a suite not offered are ignored (pass 0). ID_A is derived from the
+ * public key of the first suite offered (PROTOCOL.md §ID_A). Everything is checked before
+ * anything is stored: a malformed order (an unknown or repeated suite, none, bytes after the 0)
+ * or name is ERR_DECODE; a CA key ERR_ED25519_POINT / ERR_P256_POINT; a P-256 private key outside
+ * [1, n - 1] ERR_P256_SCALAR. A failure leaves no key behind (the previous identity is wiped first).
+ */
+export function clientProvisionSuites(order: u32, sk1: usize, ca1: usize, sk2: usize, ca2: usize, name: usize, n: usize): i32 {
+  wipeSession();
+  wipe(SK_A, SUITES_LINKED * SK_LEN); wipe(ID_A, ID_LEN); wipe(CA_PK, SUITE2 ? CA1_LEN + CA_KEY_MAX : CA1_LEN); wipe(NAME, MAX_NAME);
+  nameLen = 0; offerCount = 0;
+  err = OK;
+  if (n == 0 || n > MAX_NAME) { state = ST_UNPROVISIONED; return fail(ERR_DECODE); }
+  // the order: linked suites, each once, then zero bytes only (a 0 byte below a suite is suite 0: unknown)
+  let count: usize = 0, seen: u32 = 0, o = order;
+  while (o != 0) {
+    let s = <u8>(o & 0xff);
+    o >>= 8;
+    if (!suiteLinked(s) || (seen & (1 << s)) != 0) { state = ST_UNPROVISIONED; return fail(ERR_DECODE); }
+    seen |= 1 << s;
+    count++;
+  }
+  if (count == 0) { state = ST_UNPROVISIONED; return fail(ERR_DECODE); }
+  let rc = OK;
+  if ((seen & (1 << SUITE_X25519_ED25519_CHACHAPOLY_SHA256)) != 0) {
+    // A CA key of small order would accept forged certificates; a non-canonical one, none.
+    rc = suiteCheckCaKey(SUITE_X25519_ED25519_CHACHAPOLY_SHA256, ca1);
+    if (rc != OK) { state = ST_UNPROVISIONED; return fail(ERR_ED25519_POINT); }
+  }
+  if (SUITE2 && (seen & (1 << SUITE_P256_ECDSA_AES128CCM8_SHA256)) != 0) {
+    rc = suiteCheckCaKey(SUITE_P256_ECDSA_AES128CCM8_SHA256, ca2);
+    if (rc != OK) { state = ST_UNPROVISIONED; return fail(rc); }
+    if (p256ScalarCheck(sk2) != OK) { state = ST_UNPROVISIONED; return fail(ERR_P256_SCALAR); }
+  }
+  for (let i: usize = 0; i < count; i++) {
+    let s = <u8>(order >> (<u32>i * 8));
+    store<u8>(OFFER + i, s);
+    memory.copy(skOf(s), s == SUITE_X25519_ED25519_CHACHAPOLY_SHA256 ? sk1 : sk2, SK_LEN);
+    memory.copy(caOf(s), s == SUITE_X25519_ED25519_CHACHAPOLY_SHA256 ? ca1 : ca2, suiteCaKeyLen(s));
+  }
+  offerCount = count;
+  memory.copy(NAME, name, n);
+  nameLen = n;
+  // ID_A from the first suite's public key and SPKI
+  let first = load<u8>(OFFER);
+  sha256Init(TH_CTX);
+  if (SUITE2 && first == SUITE_P256_ECDSA_AES128CCM8_SHA256) {
+    // pk_A = [sk_A] G, straight into the SPKI, assembled in OUT (outside the arena: ECDH's
+    // scratch reaches into the client's level)
+    memory.copy(OUT, SPKI_P256_PREFIX, SPKI_P256_PREFIX_LEN);
+    p256PublicKey(OUT + SPKI_P256_PREFIX_LEN, skOf(first));
+    sha256Update(TH_CTX, OUT, SPKI_P256_LEN);
+    wipe(OUT, SPKI_P256_LEN);
+  } else {
+    // pk_A = X25519(sk_A, 9), straight into the SPKI
+    memory.fill(Z, 0, 32); store<u8>(Z, 9);
+    memory.copy(PSPKI, SPKI_X25519_PREFIX, 12);
+    x25519(PSPKI + 12, skOf(first), Z);
+    sha256Update(TH_CTX, PSPKI, 44);
+    wipe(PSPKI, 44); wipe(Z, 32);
+  }
+  sha256Final(TH_CTX, TH);
+  memory.copy(ID_A, TH, ID_LEN);
+  wipe(TH, SHA256_OUT);
+  state = ST_READY;
+  return OK;
+}
+
 /** Forgets the session (after a failure or a lost carrier) and returns to READY. */
 export function clientReset(): i32 {
   wipeSession();
@@ -236,9 +353,10 @@ export function clientStart(now: u32): i32 {
   if (state != ST_READY) return fail(ERR_STATE);
   platformRandom(RANDOMS, RANDOM_LEN);
   let p = OUT;
-  store<u8>(p, MT_HELLO); store<u8>(p + 1, VERSION); store<u8>(p + 2, <u8>OFFERED_SUITE_COUNT);
+  let nSuites = offerLen();
+  store<u8>(p, MT_HELLO); store<u8>(p + 1, VERSION); store<u8>(p + 2, <u8>nSuites);
   p += 3;
-  memory.copy(p, OFFERED_SUITES, OFFERED_SUITE_COUNT); p += OFFERED_SUITE_COUNT;
+  memory.copy(p, offerPtr(), nSuites); p += nSuites;
   memory.copy(p, RANDOMS, RANDOM_LEN); p += RANDOM_LEN;
   store<u32>(p, bswap<u32>(now)); p += TS_LEN;
   memory.copy(p, ID_A, ID_LEN); p += ID_LEN;
@@ -256,10 +374,11 @@ function expand(out: usize, n: usize, label: usize, labelLen: usize): void {
   hkdfSha256Expand(out, n, PRK, 32, INFO, labelLen + SHA256_OUT);
 }
 
-/** nonce = iv XOR (0^4 || seq as 64-bit big-endian) (PROTOCOL.md §Records). */
+/** nonce = iv XOR (0...0 || seq as 64-bit big-endian), seq in the last 8 bytes (PROTOCOL.md §Records). */
 function makeNonce(iv: usize, seq: u64): void {
-  memory.copy(NONCE, iv, AEAD_NONCE_LEN);
-  store<u64>(NONCE + 4, load<u64>(NONCE + 4) ^ bswap<u64>(seq));
+  let nl = suiteNonceLen(suite);
+  memory.copy(NONCE, iv, nl);
+  store<u64>(NONCE + nl - 8, load<u64>(NONCE + nl - 8) ^ bswap<u64>(seq));
 }
 
 /**
@@ -267,7 +386,7 @@ function makeNonce(iv: usize, seq: u64): void {
  * ciphertext || tag) at p, AAD = 0x17 || length.
  */
 function sealRecordBody(p: usize, n: usize): usize {
-  let len = n + AEAD_TAG_LEN;
+  let len = n + suiteTagLen(suite);
   store<u8>(AAD, MT_RECORD); store<u8>(AAD + 1, <u8>(len >> 8)); store<u8>(AAD + 2, <u8>len);
   store<u8>(p, <u8>(len >> 8)); store<u8>(p + 1, <u8>len);
   makeNonce(IV_AB, seqAB);
@@ -293,7 +412,8 @@ export function clientFinish(inLen: usize, now: u32, appLen: usize): i32 {
   if (inLen < M2_FIXED) return fail(ERR_DECODE);
   let chosen = load<u8>(IN + 1);
   let offered = false;
-  for (let i: usize = 0; i < OFFERED_SUITE_COUNT; i++) if (load<u8>(OFFERED_SUITES + i) == chosen) offered = true;
+  let nOffered = offerLen(), offer = offerPtr();
+  for (let i: usize = 0; i < nOffered; i++) if (load<u8>(offer + i) == chosen) offered = true;
   if (!offered) return fail(ERR_SUITE_NOT_OFFERED);
   let certLen = (<usize>load<u8>(IN + 18) << 8) | <usize>load<u8>(IN + 19);
   if (certLen > X509_MAX_CERT) return fail(ERR_X509_TOO_LARGE);
@@ -303,7 +423,8 @@ export function clientFinish(inLen: usize, now: u32, appLen: usize): i32 {
   let cert = IN + M2_FIXED;
   let rc = x509Parse(cert, certLen);
   if (rc != OK) return fail(rc);
-  if (suiteVerifyCa(chosen, CA_PK, x509Signature, x509TbsStart, x509TbsEnd - x509TbsStart) != OK) return fail(ERR_CERT_SIGNATURE);
+  // the CA key of the chosen suite; the certificate's signature algorithm must be the suite's
+  if (suiteVerifyCa(chosen, caOf(chosen), x509SigAlg, x509Signature, x509SignatureLen, x509TbsStart, x509TbsEnd - x509TbsStart) != OK) return fail(ERR_CERT_SIGNATURE);
   let t = <i64>now;
   if (t < x509NotBefore) return fail(ERR_CERT_NOT_YET_VALID);
   if (t > x509NotAfter) return fail(ERR_CERT_EXPIRED);
@@ -313,7 +434,7 @@ export function clientFinish(inLen: usize, now: u32, appLen: usize): i32 {
   suite = chosen;
   memory.copy(RANDOMS + RANDOM_LEN, IN + 2, RANDOM_LEN);
   // Z = DH(sk_A, pk_B); PRK = HKDF-Extract(random_A || random_B, Z)
-  rc = suiteAgree(suite, Z, SK_A, x509Key);
+  rc = suiteAgree(suite, Z, skOf(suite), x509Key);
   if (rc != OK) { wipe(Z, DH_LEN); return fail(rc); }
   hkdfSha256Extract(PRK, RANDOMS, 2 * RANDOM_LEN, Z, DH_LEN);
   wipe(Z, DH_LEN);
@@ -329,14 +450,15 @@ export function clientFinish(inLen: usize, now: u32, appLen: usize): i32 {
   sha256Final(TH_CTX, TH);
   store<u8>(OUT, MT_FINISH);
   expand(OUT + 1, MAC_LEN, L_MAC_A, L_MAC_A_LEN);
-  expand(K_AB, AEAD_KEY_LEN, L_KEY_AB, L_KEY_AB_LEN);
-  expand(IV_AB, AEAD_NONCE_LEN, L_IV_AB, L_IV_AB_LEN);
-  expand(K_BA, AEAD_KEY_LEN, L_KEY_BA, L_KEY_BA_LEN);
-  expand(IV_BA, AEAD_NONCE_LEN, L_IV_BA, L_IV_BA_LEN);
+  let kl = suiteKeyLen(suite), nl = suiteNonceLen(suite);
+  expand(K_AB, kl, L_KEY_AB, L_KEY_AB_LEN);
+  expand(IV_AB, nl, L_IV_AB, L_IV_AB_LEN);
+  expand(K_BA, kl, L_KEY_BA, L_KEY_BA_LEN);
+  expand(IV_BA, nl, L_IV_BA, L_IV_BA_LEN);
   wipe(PRK, 32); wipe(INFO, 48); wipe(MAC, MAC_LEN);
   seqAB = 0; seqBA = 0;
   let n: usize = 1 + MAC_LEN + sealRecordBody(OUT + 1 + MAC_LEN, appLen);
-  wipe(TH, SHA256_OUT); wipe(NONCE, AEAD_NONCE_LEN);
+  wipe(TH, SHA256_OUT); wipe(NONCE, AEAD_NONCE_MAX);
   state = ST_ESTABLISHED;
   return <i32>n;
 }
@@ -352,7 +474,7 @@ export function clientSeal(n: usize): i32 {
   memory.copy(OUT + REC_HDR, OUT + SEND_APP_OFF, n);
   store<u8>(OUT, MT_RECORD);
   let len: usize = 1 + sealRecordBody(OUT + 1, n);
-  wipe(NONCE, AEAD_NONCE_LEN);
+  wipe(NONCE, AEAD_NONCE_MAX);
   return <i32>len;
 }
 
@@ -366,17 +488,18 @@ export function clientOpen(inLen: usize): i32 {
   let type = load<u8>(IN);
   if (type == MT_ALERT) { peerAlert = inLen >= 2 ? <i32>load<u8>(IN + 1) : 0; return fail(ERR_PEER_ALERT); }
   if (type != MT_RECORD) return fail(ERR_UNEXPECTED);
-  if (inLen < REC_HDR + AEAD_TAG_LEN) return fail(ERR_DECODE);
+  let tagLen = suiteTagLen(suite);
+  if (inLen < REC_HDR + tagLen) return fail(ERR_DECODE);
   let len = (<usize>load<u8>(IN + 1) << 8) | <usize>load<u8>(IN + 2);
-  if (len < AEAD_TAG_LEN) return fail(ERR_DECODE);
+  if (len < tagLen) return fail(ERR_DECODE);
   if (REC_HDR + len > inLen) return fail(ERR_DECODE);
   if (REC_HDR + len < inLen) return fail(ERR_TRAILING);
-  let n = len - AEAD_TAG_LEN;
+  let n = len - tagLen;
   if (n > MAX_APP) return fail(ERR_RECORD_OVERFLOW);
   if (seqBA == u64.MAX_VALUE) return fail(ERR_RECORD_OVERFLOW);
   makeNonce(IV_BA, seqBA);
   if (suiteOpen(suite, IN + REC_HDR, K_BA, NONCE, IN, REC_HDR, IN + REC_HDR, n, IN + REC_HDR + n) != OK) return fail(ERR_RECORD);
-  wipe(NONCE, AEAD_NONCE_LEN);
+  wipe(NONCE, AEAD_NONCE_MAX);
   seqBA++;
   return <i32>n;
 }

@@ -97,7 +97,12 @@ export function tbsCertificate(s: CertSpec): Uint8Array {
 export function signCertificate(tbs: Uint8Array, caKey: KeyObject): Uint8Array {
   const alg = sigAlgOf(caKey);
   const sig = alg === 'ed25519' ? crypto.sign(null, tbs, caKey) : crypto.sign('sha256', tbs, { key: caKey, dsaEncoding: 'der' });
-  return seq(tbs, sigAlgId(alg), bits(new Uint8Array(sig)));
+  return wrapCertificate(tbs, alg, new Uint8Array(sig));
+}
+
+/** Certificate ::= SEQUENCE { tbs, signatureAlgorithm, signatureValue } around a signature made elsewhere. */
+export function wrapCertificate(tbs: Uint8Array, alg: SigAlg, signature: Uint8Array): Uint8Array {
+  return seq(tbs, sigAlgId(alg), bits(signature));
 }
 
 export function x25519PrivateKey(raw: Uint8Array): KeyObject {

@@ -9,7 +9,7 @@ import { EmulatedLink, type EmulatedLinkOptions } from '../link/emulated.js';
 import type { LinkProfile } from '../link/profiles.js';
 import type { Handset } from '../handset.js';
 import type { AirshakeServer, ServerEvent } from '../server/server.js';
-import { HandshakeError, MsgType, MAC_LEN, TAG_LEN, errName } from '../protocol/constants.js';
+import { HandshakeError, MsgType, MAC_LEN, SUITE_PARAMS, errName } from '../protocol/constants.js';
 
 export interface SimMessage {
   from: 'A' | 'B';
@@ -105,13 +105,15 @@ export function runHandshake(o: RunOptions): SimResult {
   server.opts.onEvent = prevEvent;
   server.opts.onApplicationData = prevApp;
 
+  // The record tag of the suite B chose (16 bytes in suite 1, 8 in suite 2).
+  const tag = SUITE_PARAMS[session.suite]?.tagLen ?? 16;
   const cursor = { A: 0, B: 0 };
   const messages: SimMessage[] = link.trace().map((t) => {
     const type = sent[t.from].filter((x) => x !== -2)[cursor[t.from]++] ?? -1;
     const kind = KIND[type] ?? 'unknown';
     let appBytes = 0;
-    if (kind === 'finish') appBytes = Math.max(0, t.bytes - (1 + MAC_LEN + 2 + TAG_LEN));
-    if (kind === 'record') appBytes = Math.max(0, t.bytes - (3 + TAG_LEN));
+    if (kind === 'finish') appBytes = Math.max(0, t.bytes - (1 + MAC_LEN + 2 + tag));
+    if (kind === 'record') appBytes = Math.max(0, t.bytes - (3 + tag));
     return { from: t.from, to: t.to, kind, bytes: t.bytes, appBytes, sentAtMs: t.sentAt, deliveredAtMs: t.deliveredAt };
   });
   let before = 0;

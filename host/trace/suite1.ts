@@ -18,7 +18,7 @@ import { MsgType, Suite, VERSION } from '../protocol/constants.js';
 export const TRACE_TIME = Date.UTC(2026, 11, 1) / 1000;
 
 /** Fixed, random-looking inputs: SHA-256 of a label, cut to length. */
-const fixed = (label: string, n: number): Uint8Array =>
+export const fixed = (label: string, n: number): Uint8Array =>
   new Uint8Array(crypto.createHash('sha256').update(`airshake trace ${label}`).digest().subarray(0, n));
 
 export const TRACE_INPUTS = {
@@ -36,7 +36,7 @@ export const TRACE_INPUTS = {
   serverName: 'b.airshake',
 };
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 export interface Trace {
   description: string;
