@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * airshake command line.
- *   airshake demo [--link gsm|gprs|nbiot|ltem|fast] [--json] [--message TEXT]
+ *   airshake demo [--link gsm|gprs|nbiot|ltem|fast] [--suite x25519|p256] [--json] [--message TEXT]
  *   airshake pki ca --dir DIR [--name NAME] [--days N]
  *   airshake pki issue --dir DIR --name NAME [--days N]          (handset or server certificate)
  *   airshake pki enrol --store FILE CERT.der
@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { VirtualClock } from './link/clock.js';
 import { PROFILE_NAMES, getProfile } from './link/profiles.js';
 import { Handset } from './handset.js';
+import { DEMO_SUITES, handsetId, loadHandset, provisionHandset, suiteSetup } from './sim/suites.js';
 import { createDeployment } from './sim/deployment.js';
 import { runHandshake } from './sim/run.js';
 import { readCa, writeCa, writeIssued } from './pki/files.js';
@@ -35,7 +36,7 @@ import { runSerialClient } from './serial/client.js';
 import { serialDemo } from './serial/demo.js';
 
 const usage = `usage:
-  airshake demo [--link ${PROFILE_NAMES.join('|')}] [--json] [--message TEXT]
+  airshake demo [--link ${PROFILE_NAMES.join('|')}] [--suite ${DEMO_SUITES.join('|')}] [--json] [--message TEXT]
   airshake pki ca --dir DIR [--name NAME] [--days N]
   airshake pki issue --dir DIR --name NAME [--days N]
   airshake pki enrol --store FILE CERT.der
@@ -49,22 +50,26 @@ async function demo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: {
     link: { type: 'string', default: 'gsm' }, json: { type: 'boolean', default: false },
     message: { type: 'string', default: 'hello from handset-0001' },
+    suite: { type: 'string', default: 'x25519' },
   } });
   const profile = getProfile(values.link!);
+  const setup = suiteSetup(values.suite!);
   const epochSec = Math.floor(Date.now() / 1000);
-  const dep = createDeployment({ now: epochSec, handsets: 1 });
+  const dep = createDeployment({ now: epochSec, handsets: 1, suites: setup.deploy });
   try {
     const clock = new VirtualClock();
-    const server = dep.makeServer(() => epochSec * 1000 + clock.now(), { onApplicationData: (d) => d });
-    const handset = await Handset.load();
+    const server = dep.makeServer(() => epochSec * 1000 + clock.now(), { ...setup.server, onApplicationData: (d) => d });
+    const handset = await loadHandset(setup);
     const h = dep.handsets[0]!;
-    handset.provision(h.privateKey, dep.ca.publicKey, dep.serverName);
+    provisionHandset(handset, setup, dep, h);
     const appData = new TextEncoder().encode(values.message!);
     const r = runHandshake({ clock, epochSec, profile, handset, server, appData });
     const out = {
       link: profile.name,
       linkFigures: { bitRate: profile.bitRate, latencyMs: profile.latencyMs, mtu: profile.mtu },
       suite: SUITE_NAMES[r.suite] ?? r.suite,
+      suitesOffered: setup.offer.map((x) => SUITE_NAMES[x] ?? x),
+      firmware: setup.firmware,
       ok: r.ok,
       messages: r.messages.map((m) => ({ from: m.from, to: m.to, kind: m.kind, bytes: m.bytes, appBytes: m.appBytes, sentAtMs: round(m.sentAtMs), deliveredAtMs: m.deliveredAtMs === null ? null : round(m.deliveredAtMs) })),
       messagesUntilFirstAppData: r.messages.findIndex((m) => m.kind === 'finish') + 1,
@@ -76,14 +81,15 @@ async function demo(argv: string[]): Promise<number> {
       handsetError: r.handsetError,
       serverErrors: r.serverEvents.filter((e) => e.type === 'failed'),
       store: 'SQLite (throwaway file)',
-      idA: Buffer.from(h.id).toString('hex'),
+      idA: Buffer.from(handsetId(setup, h)).toString('hex'),
     };
     if (values.json) {
       console.log(JSON.stringify(out));
     } else {
-      console.log(`airshake demo: handset A (firmware ${'build/handset.wasm'}) <-> server B over the emulated '${profile.name}' link`);
+      console.log(`airshake demo: handset A (firmware ${setup.firmware}) <-> server B over the emulated '${profile.name}' link`);
       console.log(`  ${profile.description}`);
-      console.log(`  suite ${out.suite}; ID_A ${out.idA}; certificates from a throwaway CA; C_A fetched from a SQLite store\n`);
+      console.log(`  A offers ${out.suitesOffered.join(', ')}; B chose ${out.suite}`);
+      console.log(`  ID_A ${out.idA}; certificates from a throwaway CA; C_A fetched from a SQLite store\n`);
       console.log('  #  direction  message     bytes  app bytes   sent at (ms)  arrives at (ms)');
       r.messages.forEach((m, i) => {
         console.log(`  ${String(i + 1).padStart(1)}  ${m.from} -> ${m.to}     ${m.kind.padEnd(9)} ${String(m.bytes).padStart(6)} ${String(m.appBytes).padStart(10)} ${round(m.sentAtMs).toFixed(1).padStart(14)} ${(m.deliveredAtMs === null ? 'lost' : round(m.deliveredAtMs).toFixed(1)).padStart(16)}`);

@@ -2,7 +2,7 @@
 // TLS 1.3/1.2 mutual-auth exchanges and the EDHOC reference rows.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { AIRSHAKE_PROTOCOL, checkSvg, renderSvg, renderTable, runProtocolBench, type ProtocolBenchResult, type ProtocolRow } from '../host/bench/protocol.js';
+import { AIRSHAKE_PROTOCOL, AIRSHAKE_PROTOCOL_SUITE2, checkSvg, renderSvg, renderTable, runProtocolBench, type ProtocolBenchResult, type ProtocolRow } from '../host/bench/protocol.js';
 
 let result: ProtocolBenchResult | undefined;
 const rows = (): ProtocolRow[] => { assert.ok(result, 'bench did not run'); return result.rows; };
@@ -14,7 +14,7 @@ test('run the protocol bench on gsm', { timeout: 60_000 }, async () => {
   result = await runProtocolBench({ links: ['gsm'], throughput: false });
   assert.equal(result.throughput, undefined);
   assert.ok(rows().every((r) => r.link === 'gsm'));
-  assert.equal(rows().length, 7);
+  assert.equal(rows().length, 8);
 });
 
 test('airshake: 3 flights, at most 400 bytes and 1250 ms before the first application data', () => {
@@ -24,6 +24,18 @@ test('airshake: 3 flights, at most 400 bytes and 1250 ms before the first applic
   assert.ok(a.timeToFirstAppDataMs <= 1250, `${a.timeToFirstAppDataMs} ms`);
   assert.equal(a.bytesAtoB + a.bytesBtoA > a.bytesBeforeFirstAppByte, true, 'message 3 carries the application record');
   assert.equal(a.reference, undefined);
+});
+
+test('airshake suite 2 (P-256): 3 flights, suite 2 chosen from an offer of two; its certificates and points are larger, its tag shorter', () => {
+  const a = row(AIRSHAKE_PROTOCOL), b = row(AIRSHAKE_PROTOCOL_SUITE2);
+  assert.equal(b.flights, 3);
+  assert.match(b.notes ?? '', /^P256-ECDSA-AES128CCM8-SHA256; A offers suites 2, 1/);
+  // message 1 lists one more suite; C_B carries a 65-byte point and a DER ECDSA signature
+  assert.equal(b.bytesAtoB - a.bytesAtoB, 1 - 8, 'A to B: one more suite in message 1, an 8-byte shorter tag in message 3');
+  assert.ok(b.bytesBtoA > a.bytesBtoA, `C_B with P-256: ${b.bytesBtoA} vs ${a.bytesBtoA} bytes`);
+  assert.ok(b.timeToFirstAppDataMs > a.timeToFirstAppDataMs);
+  const tls13p256 = row('TLS 1.3 mutual auth (P-256)');
+  assert.ok(b.bytesBeforeFirstAppByte < tls13p256.bytesBeforeFirstAppByte && b.timeToFirstAppDataMs < tls13p256.timeToFirstAppDataMs);
 });
 
 test('TLS 1.3 needs more bytes and more time than airshake (as sent and leaf-only)', () => {

@@ -8,6 +8,8 @@
  * - `airshake suite 1`: the firmware handset (build/handset.wasm) against server B over the
  *   emulated link (host/sim/run.ts), 23 bytes of application data in message 3. Bytes and time
  *   count up to and including message 3 (B's echo is not counted).
+ * - `airshake suite 2 (P-256)`: the same with the dual firmware (build/handset-dual.wasm)
+ *   offering suites 2 and 1, and B preferring 2 (host/sim/suites.ts).
  * - `TLS 1.3/1.2 mutual auth (P-256/Ed25519)`: real node:tls exchanges recorded once each by
  *   host/bench/tls.ts (the transcripts do not depend on the link) and replayed on each profile by
  *   linkTime(). Session tickets are off. As sent, each Certificate message carries the leaf and
@@ -39,6 +41,7 @@ import { VirtualClock } from '../link/clock.js';
 import { PROFILE_NAMES, getProfile, type LinkProfile } from '../link/profiles.js';
 import { SUITE_NAMES } from '../protocol/constants.js';
 import { createDeployment } from '../sim/deployment.js';
+import { loadHandset, provisionHandset, suiteSetup } from '../sim/suites.js';
 import { runHandshake } from '../sim/run.js';
 import {
   SERVER_NAME, linkTime, makeTlsPki, recordTlsExchange, withoutCaCert,
@@ -96,6 +99,7 @@ const TLS_CONFIGS: { version: TlsVersion; keyType: TlsKeyType; protocol: string 
 ];
 
 export const AIRSHAKE_PROTOCOL = 'airshake suite 1';
+export const AIRSHAKE_PROTOCOL_SUITE2 = 'airshake suite 2 (P-256)';
 
 export const EDHOC_REFERENCES: { protocol: string; messages: [number, number, number]; source: string; notes: string }[] = [
   {
@@ -122,41 +126,46 @@ export function flightsTime(sizes: number[], profile: LinkProfile): number {
 
 // --- rows ----------------------------------------------------------------------------------------
 
+/** One airshake row per link for each suite: suite 1 (handset.wasm) and suite 2 (handset-dual.wasm, offering 2 then 1). */
 async function airshakeRows(profiles: LinkProfile[], appData: Uint8Array): Promise<ProtocolRow[]> {
-  const epochSec = Math.floor(Date.now() / 1000);
-  const dep = createDeployment({ now: epochSec, handsets: 1 });
-  try {
-    const handset = await Handset.load();
-    const h = dep.handsets[0]!;
-    const rows: ProtocolRow[] = [];
-    for (const profile of profiles) {
-      handset.reset();
-      handset.provision(h.privateKey, dep.ca.publicKey, dep.serverName);
-      const clock = new VirtualClock();
-      const server = dep.makeServer(() => epochSec * 1000 + clock.now(), { onApplicationData: (d) => d });
-      const r = runHandshake({ clock, epochSec, profile, handset, server, appData });
-      if (!r.ok || r.timeToFirstAppDataMs === null) {
-        throw new Error(`airshake handshake failed on ${profile.name}: ${JSON.stringify(r.handsetError)} ${JSON.stringify(r.serverEvents.filter((e) => e.type === 'failed'))}`);
+  const rows: ProtocolRow[] = [];
+  for (const [name, protocol] of [['x25519', AIRSHAKE_PROTOCOL], ['p256', AIRSHAKE_PROTOCOL_SUITE2]] as const) {
+    const setup = suiteSetup(name);
+    const epochSec = Math.floor(Date.now() / 1000);
+    const dep = createDeployment({ now: epochSec, handsets: 1, suites: setup.deploy });
+    try {
+      const handset = await loadHandset(setup);
+      const h = dep.handsets[0]!;
+      for (const profile of profiles) {
+        provisionHandset(handset, setup, dep, h);
+        const clock = new VirtualClock();
+        const server = dep.makeServer(() => epochSec * 1000 + clock.now(), { ...setup.server, onApplicationData: (d) => d });
+        const r = runHandshake({ clock, epochSec, profile, handset, server, appData });
+        if (!r.ok || r.timeToFirstAppDataMs === null) {
+          throw new Error(`${protocol} handshake failed on ${profile.name}: ${JSON.stringify(r.handsetError)} ${JSON.stringify(r.serverEvents.filter((e) => e.type === 'failed'))}`);
+        }
+        if (r.suite !== setup.offer[0]) throw new Error(`${protocol}: B chose suite ${r.suite}, expected ${setup.offer[0]}`);
+        const upTo = r.messages.findIndex((m) => m.kind === 'finish');
+        if (upTo !== 2) throw new Error(`${protocol}: message 3 is message #${upTo + 1}`);
+        const msgs = r.messages.slice(0, upTo + 1);
+        const sum = (from: 'A' | 'B') => msgs.filter((m) => m.from === from).reduce((s, m) => s + m.bytes, 0);
+        const offer = setup.offer.length > 1 ? `A offers suites ${setup.offer.join(', ')}, B prefers ${setup.offer[0]}; ` : '';
+        rows.push({
+          protocol,
+          link: profile.name,
+          bytesAtoB: sum('A'),
+          bytesBtoA: sum('B'),
+          flights: 3,
+          bytesBeforeFirstAppByte: r.bytesBeforeFirstAppByte,
+          timeToFirstAppDataMs: round3(r.timeToFirstAppDataMs),
+          notes: `${SUITE_NAMES[r.suite] ?? r.suite}; ${offer}firmware handset (${setup.firmware}) vs server B; ${appData.length} bytes of application data in message 3; C_B sent, C_A looked up by ID_A`,
+        });
       }
-      const upTo = r.messages.findIndex((m) => m.kind === 'finish');
-      if (upTo !== 2) throw new Error(`airshake: message 3 is message #${upTo + 1}`);
-      const msgs = r.messages.slice(0, upTo + 1);
-      const sum = (from: 'A' | 'B') => msgs.filter((m) => m.from === from).reduce((s, m) => s + m.bytes, 0);
-      rows.push({
-        protocol: AIRSHAKE_PROTOCOL,
-        link: profile.name,
-        bytesAtoB: sum('A'),
-        bytesBtoA: sum('B'),
-        flights: 3,
-        bytesBeforeFirstAppByte: r.bytesBeforeFirstAppByte,
-        timeToFirstAppDataMs: round3(r.timeToFirstAppDataMs),
-        notes: `${SUITE_NAMES[r.suite] ?? r.suite}; firmware handset vs server B; ${appData.length} bytes of application data in message 3; C_B sent, C_A looked up by ID_A`,
-      });
+    } finally {
+      dep.close();
     }
-    return rows;
-  } finally {
-    dep.close();
   }
+  return rows;
 }
 
 async function recordTls(appData: Uint8Array): Promise<Map<string, TlsTranscript>> {
@@ -486,6 +495,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** The protocols charted, in bar order, with their legend labels and colours. */
 export const CHART_SERIES: { protocol: string; label: string; color: string; dashed?: boolean }[] = [
   { protocol: AIRSHAKE_PROTOCOL, label: 'airshake suite 1', color: '#1b7837' },
+  { protocol: AIRSHAKE_PROTOCOL_SUITE2, label: 'airshake suite 2 (P-256)', color: '#7fbc41' },
   { protocol: 'TLS 1.3 mutual auth (P-256)', label: 'TLS 1.3 P-256', color: '#2166ac' },
   { protocol: 'TLS 1.3 mutual auth (Ed25519)', label: 'TLS 1.3 Ed25519', color: '#74add1' },
   { protocol: 'TLS 1.2 mutual auth (P-256)', label: 'TLS 1.2 P-256', color: '#b2182b' },
@@ -503,7 +513,7 @@ export function renderSvg(rows: ProtocolRow[]): string {
   const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...values) * 3))); // headroom for the labels
   const y = (v: number) => bottom - ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (bottom - top);
   const groupW = (W - left - right) / links.length;
-  const barW = 20, gap = 3;
+  const barW = 18, gap = 3;
   const barsW = CHART_SERIES.length * barW + (CHART_SERIES.length - 1) * gap;
   const fmtV = (v: number) => (v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US'));
   const out: string[] = [];
@@ -542,10 +552,10 @@ export function renderSvg(rows: ProtocolRow[]): string {
     out.push(`<text x="${cx.toFixed(1)}" y="${bottom + 30}" text-anchor="middle" font-size="10" fill="#555">${esc(`${(p.bitRate / 1000).toLocaleString('en-US')} kbit/s, ${p.latencyMs} ms`)}</text>`);
   });
   out.push(`<text x="${(left + W - right) / 2}" y="${bottom + 48}" text-anchor="middle" font-size="12">link profile (bit rate, one-way latency)</text>`);
-  // Legend: two rows of three.
+  // Legend: two rows of four.
   CHART_SERIES.forEach((s, i) => {
-    const col = i % 3, row = Math.floor(i / 3);
-    const lx = left + 30 + col * 255, ly = bottom + 66 + row * 18;
+    const col = i % 4, row = Math.floor(i / 4);
+    const lx = left + 10 + col * 205, ly = bottom + 66 + row * 18;
     const dash = s.dashed ? ' stroke="#555555" stroke-dasharray="3 2"' : '';
     out.push(`<rect x="${lx}" y="${ly - 10}" width="14" height="12" fill="${s.color}"${dash}/>`);
     out.push(`<text x="${lx + 20}" y="${ly}" font-size="12">${esc(s.label)}</text>`);

@@ -1,0 +1,66 @@
+/**
+ * The suite a demo or benchmark run exercises, and how its handset and server B are set up:
+ *
+ * - `x25519` (suite 1, the default): the suite-1 firmware build/handset.wasm, provisioned with
+ *   the handset's X25519 key and the Ed25519 CA key; B serves suite 1.
+ * - `p256` (suite 2): the dual firmware build/handset-dual.wasm offering suite 2, then suite 1
+ *   (both keys and CA keys provisioned, ID_A from the P-256 key), and B with both identities
+ *   and the preference 2, 1, so that B picks suite 2 among the suites A offers.
+ */
+import { Handset } from '../handset.js';
+import type { Deployment, DeployedHandset } from './deployment.js';
+import type { ServerOptions } from '../server/server.js';
+import { Suite } from '../protocol/constants.js';
+
+export const DEMO_SUITES = ['x25519', 'p256'] as const;
+export type DemoSuite = (typeof DEMO_SUITES)[number];
+
+export interface SuiteSetup {
+  suite: DemoSuite;
+  /** The suites to deploy (createDeployment's `suites`). */
+  deploy: number[];
+  /** The firmware file the handset runs. */
+  firmware: string;
+  /** The handset's offer, most preferred first. */
+  offer: number[];
+  /** B's options beyond the deployment's: its suite preference. */
+  server: Partial<ServerOptions>;
+}
+
+const S1 = Suite.X25519_ED25519_CHACHAPOLY_SHA256, S2 = Suite.P256_ECDSA_AES128CCM8_SHA256;
+
+export function suiteSetup(name: string): SuiteSetup {
+  switch (name) {
+    case 'x25519':
+      return { suite: 'x25519', deploy: [S1], firmware: 'build/handset.wasm', offer: [S1], server: {} };
+    case 'p256':
+      return { suite: 'p256', deploy: [S1, S2], firmware: 'build/handset-dual.wasm', offer: [S2, S1], server: { suites: [S2, S1] } };
+    default:
+      throw new Error(`unknown suite ${JSON.stringify(name)} (one of ${DEMO_SUITES.join(', ')})`);
+  }
+}
+
+/** Loads the setup's firmware (once per run; provisionHandset then (re)provisions it). */
+export async function loadHandset(s: SuiteSetup): Promise<Handset> {
+  return Handset.load(s.suite === 'p256' ? { build: 'dual' } : {});
+}
+
+/** Provisions `handset` as the deployed handset `h` for the setup's offer (any previous session is wiped). */
+export function provisionHandset(handset: Handset, s: SuiteSetup, dep: Deployment, h: DeployedHandset): void {
+  if (s.suite === 'x25519') {
+    handset.provision(h.privateKey, dep.ca.publicKey, dep.serverName);
+    return;
+  }
+  if (!h.p256 || !dep.caP256) throw new Error('provisionHandset: the deployment has no suite-2 PKI (deploy suites [1, 2])');
+  handset.provisionSuites({
+    suites: s.offer,
+    x25519: { secretKey: h.privateKey, caPublicKey: dep.ca.publicKey },
+    p256: { secretKey: h.p256.privateKey, caPublicKey: dep.caP256.publicKey },
+    serverName: dep.serverName,
+  });
+}
+
+/** The handset's ID_A as B sees it: from the first offered suite's key. */
+export function handsetId(s: SuiteSetup, h: DeployedHandset): Uint8Array {
+  return s.offer[0] === S2 && h.p256 ? h.p256.id : h.id;
+}
