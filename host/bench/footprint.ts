@@ -3,7 +3,8 @@
  * size by section, its static memory (data plus every buffer), proof that memory cannot grow,
  * its imports, and the executed WebAssembly instructions of one complete client handshake, per
  * step, counted by instrumenting the module (host/bench/wasm-count.ts, `end` not counted), next
- * to libsodium's counts for the primitives both have (from the last `npm run bench:crypto`).
+ * to libsodium's counts for the primitives both have (from the last `npm run bench:crypto`);
+ * then the same figures for the dual-suite handset (build/handset-dual.wasm) running suite 2.
  * Flags: --json.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { buildPath, loadFirmware } from '../firmware.js';
 import { children, read, whole } from '../pki/der.js';
 import { Handset } from '../handset.js';
 import { computeTrace, TRACE_INPUTS, TRACE_TIME } from '../trace/suite1.js';
+import { computeTrace2, TRACE2_INPUTS } from '../trace/suite2.js';
 import { instrumentWasm, readCount, resetCount } from './wasm-count.js';
 import { dataSegmentBytes, memoryLimits, sectionSizes } from './wasm-sections.js';
 
@@ -36,6 +38,50 @@ export interface Footprint {
   /** The same primitives built the handset's way (build/crypto.small.wasm: compact code paths). */
   smallBuildPrimitives: { op: string; instructions: number; libsodium: number | null }[];
   budgets: typeof BUDGETS;
+  /** The dual-suite handset (build/handset-dual.wasm, issue 7): suite 2 on its trace vectors. */
+  dual: {
+    module: string; wasmBytes: number; staticBytes: number; memoryPages: number; memoryMaximumPages: number | null; imports: string[];
+    handshakeInstructions: number; steps: { step: string; instructions: number }[]; budgets: typeof DUAL_BUDGETS;
+  };
+}
+
+/** Issue 7's budget for the module with both suites; static memory and pages as asserted in test/footprint.test.ts. */
+export const DUAL_BUDGETS = { wasmBytes: 40 * 1024, staticBytes: 7 * 1024, memoryPages: 1 };
+
+/** The dual handset running suite 2 on the suite-2 trace vectors (A offers 2 then 1), instrumented. */
+async function measureDual(): Promise<Footprint['dual']> {
+  const file = buildPath('handset-dual.wasm');
+  const wasm = new Uint8Array(readFileSync(file));
+  const limits = memoryLimits(wasm);
+  const t1 = computeTrace(), t2 = computeTrace2();
+  const h = await Handset.load({ build: 'dual', wasm: instrumentWasm(wasm, { countEnd: false }), random: (b) => b.set(TRACE2_INPUTS.randomA.subarray(0, b.length)) });
+  const count = (f: () => unknown) => { resetCount(h.instance); f(); return Number(readCount(h.instance)); };
+  const provision = count(() => h.provisionSuites({
+    suites: TRACE2_INPUTS.offer, serverName: TRACE2_INPUTS.serverName,
+    p256: { secretKey: TRACE2_INPUTS.handsetKey, caPublicKey: Buffer.from(t2.certificates.caPublicKey, 'hex') },
+    x25519: { secretKey: TRACE_INPUTS.handsetKey, caPublicKey: Buffer.from(t1.certificates.caPublicKey, 'hex') },
+  }));
+  let m1: Uint8Array = new Uint8Array(0), m3: Uint8Array = new Uint8Array(0);
+  const c1 = count(() => { m1 = h.start(TRACE_TIME); });
+  const c3 = count(() => { m3 = h.finish(Buffer.from(t2.messages.m2, 'hex'), TRACE_TIME, TRACE2_INPUTS.appData); });
+  if (Buffer.from(m1).toString('hex') !== t2.messages.m1 || Buffer.from(m3).toString('hex') !== t2.messages.m3) throw new Error('handset-dual.wasm does not reproduce the suite-2 trace');
+  const rec = count(() => h.seal(TRACE2_INPUTS.appData));
+  return {
+    module: 'build/handset-dual.wasm (release)',
+    wasmBytes: statSync(file).size,
+    staticBytes: h.exports.heapBase() >>> 0,
+    memoryPages: limits?.initial ?? 0,
+    memoryMaximumPages: limits?.maximum ?? null,
+    imports: WebAssembly.Module.imports(new WebAssembly.Module(wasm)).map((i) => `${i.module}.${i.name} (${i.kind})`),
+    handshakeInstructions: c1 + c3,
+    steps: [
+      { step: 'provisioning (once per device: both suites\' keys checked, pk_A = [sk_A] G on P-256, ID_A)', instructions: provision },
+      { step: 'message 1 (start, two suites offered)', instructions: c1 },
+      { step: 'message 2 processed, message 3 built (finish: X.509 parse, ECDSA P-256 verify, P-256 ECDH, HKDF, MACs, CCM_8 record)', instructions: c3 },
+      { step: 'a later application record of 12 bytes (seal, AES-128-CCM_8)', instructions: rec },
+    ],
+    budgets: DUAL_BUDGETS,
+  };
 }
 
 function staticBreakdown(wasm: Uint8Array, h: Handset): Footprint['staticBreakdown'] {
@@ -64,7 +110,9 @@ export async function measureFootprint(): Promise<Footprint> {
   if (existsSync(cryptoJson)) {
     const c = JSON.parse(readFileSync(cryptoJson, 'utf8')) as { deterministic: { firmwareInstructions: Record<string, number>; libsodiumInstructions: Record<string, number> } };
     for (const [op, fw] of Object.entries(c.deterministic.firmwareInstructions)) {
-      const ls = c.deterministic.libsodiumInstructions[op]!;
+      // ratios only for the primitives libsodium has (it has no P-256 and no AES-CCM)
+      const ls = c.deterministic.libsodiumInstructions[op];
+      if (ls === undefined) continue;
       primitives.push({ op, firmware: fw, libsodium: ls, ratio: fw / ls });
     }
   }
@@ -102,6 +150,7 @@ export async function measureFootprint(): Promise<Footprint> {
     primitives,
     smallBuildPrimitives,
     budgets: BUDGETS,
+    dual: await measureDual(),
   };
 }
 
@@ -124,6 +173,14 @@ async function main(): Promise<void> {
   for (const s of f.steps) console.log(`    ${s.step.padEnd(100)} ${n(s.instructions).padStart(10)}`);
   console.log('\n  the handset\'s code paths (build/crypto.small.wasm), executed wasm instructions');
   for (const p of f.smallBuildPrimitives) console.log(`    ${p.op.padEnd(30)} ${n(p.instructions).padStart(10)} ${p.libsodium === null ? '' : `${n(p.libsodium).padStart(10)}   ${(p.instructions / p.libsodium).toFixed(2)} × libsodium`}`);
+  const d = f.dual;
+  console.log(`\nbench:footprint  ${d.module}: suites 1 and 2 (issue 7), suite 2 on its trace vectors\n`);
+  console.log(`  module size          ${n(d.wasmBytes)} bytes   (budget ${n(d.budgets.wasmBytes)})  ${verdict(d.wasmBytes <= d.budgets.wasmBytes)}`);
+  console.log(`  static memory        ${n(d.staticBytes)} bytes   (asserted at most ${n(d.budgets.staticBytes)})  ${verdict(d.staticBytes <= d.budgets.staticBytes)}`);
+  console.log(`  memory               ${d.memoryPages} page(s) of 64 KiB, maximum ${d.memoryMaximumPages}`);
+  console.log(`  imports              ${d.imports.join(', ')}`);
+  console.log(`  client handshake     ${n(d.handshakeInstructions)} executed wasm instructions (suite 2; no budget set)`);
+  for (const s of d.steps) console.log(`    ${s.step.padEnd(100)} ${n(s.instructions).padStart(10)}`);
   if (f.primitives.length) {
     console.log('\n  the crypto core\'s fused code paths vs libsodium (executed wasm instructions, from docs/bench/crypto.json)');
     for (const p of f.primitives) console.log(`    ${p.op.padEnd(30)} ${n(p.firmware).padStart(10)} ${n(p.libsodium).padStart(10)}   ${p.ratio.toFixed(2)} ×`);
