@@ -2,13 +2,13 @@
 /**
  * airshake command line.
  *   airshake demo [--link gsm|gprs|nbiot|ltem|fast] [--suite x25519|p256] [--json] [--message TEXT]
- *   airshake pki ca --dir DIR [--name NAME] [--days N]
- *   airshake pki issue --dir DIR --name NAME [--days N]          (handset or server certificate)
- *   airshake pki enrol --store FILE CERT.der
+ *   airshake pki ca --dir DIR [--name NAME] [--days N] [--suite x25519|p256]
+ *   airshake pki issue --dir DIR --name NAME [--days N] [--suite x25519|p256]   (handset or server certificate)
+ *   airshake pki enrol --store FILE CERT.der...              (one subject's certificates: one handset)
  *   airshake pki revoke --store FILE --id HEX [--reason TEXT]
  *   airshake pki list --store FILE
  *   airshake serve --pki DIR --store FILE [--name b.airshake] [--tcp PORT] [--serial PATH --baud N]
- *   airshake client --board boards/X.json --pki DIR [--name handset-0001] [--port /dev/ttyUSB0] [--b HOST:PORT]
+ *   airshake client --board boards/X.json --pki DIR [--name handset-0001] [--port /dev/ttyUSB0] [--b HOST:PORT] [--suite x25519|p256]
  *   airshake demo:serial [--json] [--board NAME]
  */
 import { X509Certificate } from 'node:crypto';
@@ -20,11 +20,11 @@ import { Handset } from './handset.js';
 import { DEMO_SUITES, handsetId, loadHandset, provisionHandset, suiteSetup } from './sim/suites.js';
 import { createDeployment } from './sim/deployment.js';
 import { runHandshake } from './sim/run.js';
-import { readCa, writeCa, writeIssued } from './pki/files.js';
+import { readCa, writeCa, writeIssued, type PkiSuite } from './pki/files.js';
 import { SqliteCertStore } from './store/sqlite.js';
 import { SUITE_NAMES } from './protocol/constants.js';
 import path from 'node:path';
-import { readX25519Key } from './pki/files.js';
+import { readP256Key, readX25519Key } from './pki/files.js';
 import { CertCache } from './store/cache.js';
 import { AirshakeServer } from './server/server.js';
 import type { ValidatedCert } from './server/validate.js';
@@ -37,13 +37,13 @@ import { serialDemo } from './serial/demo.js';
 
 const usage = `usage:
   airshake demo [--link ${PROFILE_NAMES.join('|')}] [--suite ${DEMO_SUITES.join('|')}] [--json] [--message TEXT]
-  airshake pki ca --dir DIR [--name NAME] [--days N]
-  airshake pki issue --dir DIR --name NAME [--days N]
-  airshake pki enrol --store FILE CERT.der
+  airshake pki ca --dir DIR [--name NAME] [--days N] [--suite x25519|p256]
+  airshake pki issue --dir DIR --name NAME [--days N] [--suite x25519|p256]
+  airshake pki enrol --store FILE CERT.der...
   airshake pki revoke --store FILE --id HEX [--reason TEXT]
   airshake pki list --store FILE
   airshake serve --pki DIR --store FILE [--name b.airshake] [--tcp PORT] [--host ADDR] [--serial PATH --baud N]
-  airshake client --board boards/X.json --pki DIR [--name handset-0001] [--server b.airshake] [--port /dev/ttyUSB0] [--b HOST:PORT] [--json]
+  airshake client --board boards/X.json --pki DIR [--name handset-0001] [--server b.airshake] [--port /dev/ttyUSB0] [--b HOST:PORT] [--suite x25519|p256] [--json]
   airshake demo:serial [--json] [--board NAME]`;
 
 async function demo(argv: string[]): Promise<number> {
@@ -109,23 +109,44 @@ async function demo(argv: string[]): Promise<number> {
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
+/** `--suite x25519|p256` of the pki commands: which PKI (suite 1's Ed25519 CA and X25519 keys, or suite 2's P-256). */
+function pkiSuite(v: string | undefined): PkiSuite {
+  if (v === undefined || v === 'x25519') return 1;
+  if (v === 'p256') return 2;
+  throw new Error(`--suite must be x25519 or p256, got ${JSON.stringify(v)}`);
+}
+
+/** A handset certificate's key: X25519 (suite 1) or P-256 (suite 2); anything else is refused. */
+function handsetKeyKind(file: string, der: Uint8Array): 'x25519' | 'p256' {
+  const x = new X509Certificate(der);
+  if (x.ca) throw new Error(`${file}: not a handset certificate (a CA certificate)`);
+  const k = x.publicKey;
+  if (k.asymmetricKeyType === 'x25519') return 'x25519';
+  if (k.asymmetricKeyType === 'ec' && k.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'p256';
+  throw new Error(`${file}: not a handset certificate (key ${k.asymmetricKeyType}${k.asymmetricKeyDetails?.namedCurve ? ` ${k.asymmetricKeyDetails.namedCurve}` : ''}; X25519 or P-256 expected)`);
+}
+
 function pki(argv: string[]): number {
   const [cmd, ...rest] = argv;
   const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
     dir: { type: 'string' }, name: { type: 'string' }, days: { type: 'string' }, store: { type: 'string' },
-    id: { type: 'string' }, reason: { type: 'string', default: 'unspecified' },
+    id: { type: 'string' }, reason: { type: 'string', default: 'unspecified' }, suite: { type: 'string' },
   } });
   const need = (v: string | undefined, flag: string): string => { if (!v) throw new Error(`pki ${cmd}: --${flag} is required`); return v; };
   switch (cmd) {
     case 'ca': {
-      const ca = writeCa(need(values.dir, 'dir'), values.name ?? 'airshake CA', undefined, values.days ? Number(values.days) : undefined);
-      console.log(`CA "${ca.name}" in ${values.dir} (ca.der, ca.key.pem); Ed25519 public key ${Buffer.from(ca.publicKey).toString('hex')}`);
+      const suite = pkiSuite(values.suite);
+      const dir = need(values.dir, 'dir');
+      const ca = writeCa(dir, values.name ?? (suite === 2 ? 'airshake CA P-256' : 'airshake CA'), undefined, values.days ? Number(values.days) : undefined, suite);
+      const files = suite === 2 ? 'ca-p256.der, ca-p256.key.pem' : 'ca.der, ca.key.pem';
+      console.log(`CA "${ca.name}" in ${dir} (${files}); ${suite === 2 ? 'P-256 (ECDSA)' : 'Ed25519'} public key ${Buffer.from(ca.publicKey).toString('hex')}`);
       return 0;
     }
     case 'issue': {
+      const suite = pkiSuite(values.suite);
       const dir = need(values.dir, 'dir');
-      const ca = readCa(dir);
-      const is = writeIssued(dir, ca, need(values.name, 'name'), { days: values.days ? Number(values.days) : undefined });
+      const ca = readCa(dir, suite);
+      const is = writeIssued(dir, ca, need(values.name, 'name'), { days: values.days ? Number(values.days) : undefined, suite });
       console.log(`${is.certFile} (${is.cert.length} bytes), ${is.keyFile}; ID_A ${Buffer.from(is.id).toString('hex')}`);
       return 0;
     }
@@ -133,12 +154,18 @@ function pki(argv: string[]): number {
       const store = SqliteCertStore.open(need(values.store, 'store'));
       try {
         if (positionals.length === 0) throw new Error('pki enrol: give the certificate file(s)');
+        // Certificates with the same subject are one handset's (one per suite) and are enrolled
+        // together, so that B finds all of them by the ID of any; every file is checked first.
+        const bySubject = new Map<string, Uint8Array[]>();
         for (const f of positionals) {
           const der = new Uint8Array(readFileSync(f));
-          const kind = new X509Certificate(der).publicKey.asymmetricKeyType;
-          if (kind !== 'x25519') throw new Error(`${f}: not a handset certificate (key ${kind}, X25519 expected)`);
-          const c = store.enrol(der);
-          console.log(`enrolled ${c.subject} as ${Buffer.from(c.id).toString('hex')}`);
+          handsetKeyKind(f, der);
+          const subject = new X509Certificate(der).subject;
+          bySubject.set(subject, [...(bySubject.get(subject) ?? []), der]);
+        }
+        for (const ders of bySubject.values()) {
+          const certs = ders.length === 1 ? [store.enrol(ders[0]!)] : store.enrolHandset(ders);
+          for (const c of certs) console.log(`enrolled ${c.subject} as ${Buffer.from(c.id).toString('hex')}${certs.length > 1 ? ` (one handset of ${certs.length} certificates)` : ''}`);
         }
       } finally { store.close(); }
       return 0;
@@ -207,12 +234,25 @@ async function client(argv: string[]): Promise<number> {
     board: { type: 'string' }, port: { type: 'string' }, pki: { type: 'string' }, name: { type: 'string', default: 'handset-0001' },
     server: { type: 'string', default: 'b.airshake' }, message: { type: 'string', default: 'hello from the handset' },
     b: { type: 'string', default: '127.0.0.1:7787' }, json: { type: 'boolean', default: false },
+    suite: { type: 'string', default: 'x25519' },
   } });
   if (!values.board || !values.pki) throw new Error('client: --board FILE and --pki DIR are required');
   const board = loadBoard(values.board);
   const ca = readCa(values.pki);
-  const handset = await Handset.load();
-  handset.provision(readX25519Key(path.join(values.pki, `${values.name}.key.pem`)), ca.publicKey, values.server!);
+  const keyFile = (suite: PkiSuite) => path.join(values.pki!, `${suite === 2 ? `${values.name}.p256` : values.name}.key.pem`);
+  let handset: Handset;
+  if (pkiSuite(values.suite) === 2) {
+    // the dual firmware offers suite 2, then suite 1: both identities from the PKI directory
+    handset = await Handset.load({ build: 'dual' });
+    handset.provisionSuites({
+      suites: [2, 1], serverName: values.server!,
+      p256: { secretKey: readP256Key(keyFile(2)), caPublicKey: readCa(values.pki, 2).publicKey },
+      x25519: { secretKey: readX25519Key(keyFile(1)), caPublicKey: ca.publicKey },
+    });
+  } else {
+    handset = await Handset.load();
+    handset.provision(readX25519Key(keyFile(1)), ca.publicKey, values.server!);
+  }
   let portPath = values.port ?? board.serial.path;
   let cleanup = async () => {};
   const [bHost, bPort] = values.b!.split(':');

@@ -17,6 +17,7 @@ import { certId, idOfSpki, p256Id } from '../host/pki/id.js';
 import { readCa, readP256Key, readX25519Key, writeCa, writeIssued } from '../host/pki/files.js';
 import { parseCertificate, X509Error } from '../host/pki/x509.js';
 import { Err } from '../host/protocol/constants.js';
+import { SqliteCertStore } from '../host/store/sqlite.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'dist/host/cli.js');
@@ -56,11 +57,39 @@ test('airshake pki: ca, issue, enrol, list, revoke; enrolment refuses a collidin
     writeFileSync(path.join(dir, 'again.der'), again.cert);
     assert.equal(Buffer.from(certId(again.cert)).toString('hex'), id);
     assert.throws(() => run('pki', 'enrol', '--store', store, path.join(dir, 'again.der')), /collid|already/i);
-    // a certificate without an X25519 key (the CA's own) is not a handset certificate
-    assert.throws(() => run('pki', 'enrol', '--store', store, path.join(dir, 'ca.der')), /X25519/);
+    // the CA's own certificate (an Ed25519 key, CA:TRUE) is not a handset certificate
+    assert.throws(() => run('pki', 'enrol', '--store', store, path.join(dir, 'ca.der')), /not a handset certificate/);
     assert.match(run('pki', 'revoke', '--store', store, '--id', id, '--reason', 'stolen'), /revoked/);
     assert.match(run('pki', 'list', '--store', store), /REVOKED .*\(stolen\)/);
     assert.throws(() => run('pki', 'revoke', '--store', store, '--id', 'zz'), /16 hex digits/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('airshake pki --suite p256: a P-256 CA beside the Ed25519 one, a handset with a certificate per suite enrolled as one handset', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'airshake-cli-'));
+  try {
+    const store = path.join(dir, 'certs.db');
+    assert.match(run('pki', 'ca', '--dir', dir), /Ed25519 public key [0-9a-f]{64}$/m);
+    assert.match(run('pki', 'ca', '--dir', dir, '--suite', 'p256'), /ca-p256\.der.*P-256 \(ECDSA\) public key 04[0-9a-f]{128}$/m);
+    assert.throws(() => run('pki', 'ca', '--dir', dir, '--suite', 'p256'), /already holds a CA/);
+    const id1 = /ID_A ([0-9a-f]{16})/.exec(run('pki', 'issue', '--dir', dir, '--name', 'handset-0007'))![1]!;
+    const id2 = /ID_A ([0-9a-f]{16})/.exec(run('pki', 'issue', '--dir', dir, '--name', 'handset-0007', '--suite', 'p256'))![1]!;
+    assert.notEqual(id1, id2);
+    // openssl: the suite-2 certificate chains to the P-256 CA and carries a prime256v1 key
+    const text = execFileSync('openssl', ['x509', '-inform', 'der', '-in', path.join(dir, 'handset-0007.p256.der'), '-noout', '-text'], { encoding: 'utf8' });
+    assert.match(text, /ecdsa-with-SHA256/);
+    assert.match(text, /prime256v1/);
+    const out = run('pki', 'enrol', '--store', store, path.join(dir, 'handset-0007.der'), path.join(dir, 'handset-0007.p256.der'));
+    assert.match(out, new RegExp(`as ${id1} \\(one handset of 2 certificates\\)`));
+    assert.match(out, new RegExp(`as ${id2} \\(one handset of 2 certificates\\)`));
+    const s = SqliteCertStore.open(store);
+    try {
+      for (const id of [id1, id2]) {
+        assert.deepEqual(s.lookupHandset(new Uint8Array(Buffer.from(id, 'hex'))).map((c) => Buffer.from(c.id).toString('hex')).sort(), [id1, id2].sort());
+      }
+    } finally { s.close(); }
+    assert.throws(() => run('pki', 'enrol', '--store', store, path.join(dir, 'ca-p256.der')), /not a handset certificate/);
+    assert.throws(() => run('pki', 'issue', '--dir', dir, '--name', 'x', '--suite', 'rsa'), /--suite must be x25519 or p256/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
