@@ -8,7 +8,7 @@
 // plaintext open() returns is at recvAppBuf().
 export {
   clientProvision as provision, clientStart as start, clientFinish as finish, clientSeal as seal,
-  clientOpen as open, clientReset as reset, clientState as state, clientError as error, clientPeerAlert as peerAlert,
+  clientOpen as open, clientSealUpdate as sealUpdate, clientReset as reset, clientState as state, clientError as error, clientPeerAlert as peerAlert,
 } from "./hs/client";
 import { ID_A, IN, IN_CAP, MAX_APP, OUT, OUT_CAP, RECV_APP_OFF, SEND_APP_OFF } from "./hs/client";
 

@@ -21,6 +21,8 @@ interface HandsetExports {
   start(now: number): number;
   finish(inLen: number, now: number, appLen: number): number;
   seal(n: number): number;
+  /** seal() with the change-cipher message appended: record 0x18, then A's direction re-keys (at most appCap() - 1 bytes). */
+  sealUpdate(n: number): number;
   open(inLen: number): number;
   reset(): number;
   state(): number;
@@ -183,7 +185,17 @@ export class Handset {
     return this.out(this.check(x.seal(data.length), 'seal'));
   }
 
-  /** Opens a record B → A. */
+  /**
+   * An application record A → B with the change-cipher message appended (docs/PROTOCOL.md, "Key
+   * update"): after it, A's direction uses the next keys. At most maxAppData - 1 bytes.
+   */
+  sealUpdate(data: Uint8Array): Uint8Array {
+    const x = this.exports;
+    this.put(x.sendAppBuf() >>> 0, (x.appCap() >>> 0) - 1, data, 'sealUpdate');
+    return this.out(this.check(x.sealUpdate(data.length), 'sealUpdate'));
+  }
+
+  /** Opens a record B → A (a key-update record 0x18 also moves B's direction to the next keys). */
   open(record: Uint8Array): Uint8Array {
     const x = this.exports;
     this.put(x.inBuf() >>> 0, x.inCap() >>> 0, record, 'open');

@@ -26,15 +26,30 @@ function section({ file, source, caKey }) {
   return s;
 }
 
+/** The key-update section, from test/vectors/trace-keyupdate.json (host/trace/keyupdate.ts). */
+function keyUpdateSection() {
+  const t = JSON.parse(readFileSync('test/vectors/trace-keyupdate.json', 'utf8'));
+  const text = (h) => JSON.stringify(Buffer.from(h, 'hex').toString('utf8'));
+  let s = 'Inputs (`test/vectors/trace-keyupdate.json`, computed by `host/trace/keyupdate.ts`): the application data\n';
+  s += `a1 ${text(t.inputs.a1)}, a2 ${text(t.inputs.a2)}, b1 ${text(t.inputs.b1)}, b2 ${text(t.inputs.b2)}.\n\n`;
+  s += '| value | hex |\n|---|---|\n';
+  for (const [k, v] of Object.entries(t.derived)) s += `| ${k} | \`${v}\` |\n`;
+  s += '\nRecords:\n\n';
+  for (const [k, v] of Object.entries(t.records)) s += `${k} (${v.length / 2} bytes):\n\n\`\`\`\n${wrap(v)}\n\`\`\`\n\n`;
+  return s;
+}
+
+const SECTIONS = [...SUITES.map((x) => ({ marker: x.marker, text: () => section(x) })), { marker: 'TRACEKU', text: keyUpdateSection }];
+
 if (process.argv.includes('--write')) {
   let doc = readFileSync('docs/PROTOCOL.md', 'utf8');
-  for (const x of SUITES) {
+  for (const x of SECTIONS) {
     const begin = `<!-- ${x.marker}:BEGIN -->`, end = `<!-- ${x.marker}:END -->`;
     const a = doc.indexOf(begin), b = doc.indexOf(end);
     if (a < 0 || b < 0) throw new Error(`${x.marker} markers missing in docs/PROTOCOL.md`);
-    doc = doc.slice(0, a) + begin + '\n' + section(x) + doc.slice(b);
+    doc = doc.slice(0, a) + begin + '\n' + x.text() + doc.slice(b);
   }
   writeFileSync('docs/PROTOCOL.md', doc);
 } else {
-  for (const x of SUITES) process.stdout.write(section(x) + '\n');
+  for (const x of SECTIONS) process.stdout.write(x.text() + '\n');
 }

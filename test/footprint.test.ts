@@ -30,7 +30,7 @@ import { memoryLimits } from '../host/bench/wasm-sections.js';
 
 const DUAL_BUDGETS = { wasmBytes: 40 * 1024, staticBytes: 7 * 1024, memoryPages: 1 };
 const HANDSET_EXPORTS = ['appCap', 'error', 'finish', 'heapBase', 'idA', 'inBuf', 'inCap', 'memory', 'open', 'outBuf', 'outCap',
-  'peerAlert', 'provision', 'recvAppBuf', 'reset', 'seal', 'sendAppBuf', 'start', 'state'];
+  'peerAlert', 'provision', 'recvAppBuf', 'reset', 'seal', 'sealUpdate', 'sendAppBuf', 'start', 'state'];
 
 test('handset-dual firmware: <= 40 KiB, static memory <= 7 KiB, exactly one 64 KiB page that cannot grow, only the RNG imported', async (t) => {
   const file = buildPath('handset-dual.wasm');

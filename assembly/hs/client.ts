@@ -44,6 +44,10 @@ export const MT_RESPONSE: u8 = 0x02;
 export const MT_FINISH: u8 = 0x03;
 export const MT_ALERT: u8 = 0x15;
 export const MT_RECORD: u8 = 0x17;
+/** An application record with a change-cipher message appended (PROTOCOL.md §Key update). */
+export const MT_RECORD_UPDATE: u8 = 0x18;
+/** The change-cipher message: the last plaintext byte of a 0x18 record; 0x01 = the next keys of the same suite. */
+export const CC_NEXT_KEYS: u8 = 0x01;
 
 /** 128-bit randoms: with both in the key schedule, session keys never repeat (2^-128 per pair). */
 // @ts-ignore: decorator
@@ -153,6 +157,15 @@ let seqAB: u64 = 0;
 let seqBA: u64 = 0;
 let suite: u8 = 0;
 /**
+ * Key-update secrets, one per direction (PROTOCOL.md §Key update): each update replaces the
+ * direction's secret by the next one and derives the direction's key and iv from it. 32 bytes:
+ * an HKDF-SHA256 PRK.
+ */
+// @ts-ignore: decorator
+@inline const UPD_LEN: usize = 32;
+const U_AB: usize = memory.data(<i32>UPD_LEN);
+const U_BA: usize = memory.data(<i32>UPD_LEN);
+/**
  * Scratch of finish(), provision() and the records (memmap.ts, level 3: above HKDF, beside
  * certificate verification): DH secret (also the base point in provision), PRK, TH2/TH3, MAC_B,
  * HKDF info (label || TH), nonce, AAD, SPKI of pk_A, the forked transcript hash.
@@ -200,6 +213,22 @@ const L_KEY_BA: usize = memory.data<u8>([0x61, 0x69, 0x72, 0x73, 0x68, 0x61, 0x6
 const L_IV_BA: usize = memory.data<u8>([0x61, 0x69, 0x72, 0x73, 0x68, 0x61, 0x6b, 0x65, 0x31, 0x20, 0x69, 0x76, 0x5f, 0x62, 0x61]);
 // @ts-ignore: decorator
 @inline const L_IV_BA_LEN: usize = 15;
+/** "airshake1 upd_ab" */
+const L_UPD_AB: usize = memory.data<u8>([0x61, 0x69, 0x72, 0x73, 0x68, 0x61, 0x6b, 0x65, 0x31, 0x20, 0x75, 0x70, 0x64, 0x5f, 0x61, 0x62]);
+/** "airshake1 upd_ba" */
+const L_UPD_BA: usize = memory.data<u8>([0x61, 0x69, 0x72, 0x73, 0x68, 0x61, 0x6b, 0x65, 0x31, 0x20, 0x75, 0x70, 0x64, 0x5f, 0x62, 0x61]);
+// @ts-ignore: decorator
+@inline const L_UPD_DIR_LEN: usize = 16;
+/** "airshake1 upd" (the next secret), "airshake1 key", "airshake1 iv" (its key and iv) */
+const L_UPD: usize = memory.data<u8>([0x61, 0x69, 0x72, 0x73, 0x68, 0x61, 0x6b, 0x65, 0x31, 0x20, 0x75, 0x70, 0x64]);
+// @ts-ignore: decorator
+@inline const L_UPD_LEN: usize = 13;
+const L_UKEY: usize = memory.data<u8>([0x61, 0x69, 0x72, 0x73, 0x68, 0x61, 0x6b, 0x65, 0x31, 0x20, 0x6b, 0x65, 0x79]);
+// @ts-ignore: decorator
+@inline const L_UKEY_LEN: usize = 13;
+const L_UIV: usize = memory.data<u8>([0x61, 0x69, 0x72, 0x73, 0x68, 0x61, 0x6b, 0x65, 0x31, 0x20, 0x69, 0x76]);
+// @ts-ignore: decorator
+@inline const L_UIV_LEN: usize = 12;
 
 let state: i32 = ST_UNPROVISIONED;
 let err: i32 = OK;
@@ -216,6 +245,7 @@ function wipeSession(): void {
   wipe(RANDOMS, 2 * RANDOM_LEN);
   wipe(TH_CTX, SHA256_CTX_SIZE);
   wipe(K_AB, AEAD_KEY_MAX); wipe(IV_AB, AEAD_NONCE_MAX); wipe(K_BA, AEAD_KEY_MAX); wipe(IV_BA, AEAD_NONCE_MAX);
+  wipe(U_AB, UPD_LEN); wipe(U_BA, UPD_LEN);
   wipe(ARENA, ARENA_BYTES);
   // application plaintext the host left to send
   wipe(OUT + SEND_APP_OFF, OUT_CAP - SEND_APP_OFF);
@@ -385,9 +415,9 @@ function makeNonce(iv: usize, seq: u64): void {
  * Seals the n plaintext bytes already at p + 2 in place into a record body (length ||
  * ciphertext || tag) at p, AAD = 0x17 || length.
  */
-function sealRecordBody(p: usize, n: usize): usize {
+function sealRecordBody(p: usize, n: usize, type: u8 = MT_RECORD): usize {
   let len = n + suiteTagLen(suite);
-  store<u8>(AAD, MT_RECORD); store<u8>(AAD + 1, <u8>(len >> 8)); store<u8>(AAD + 2, <u8>len);
+  store<u8>(AAD, type); store<u8>(AAD + 1, <u8>(len >> 8)); store<u8>(AAD + 2, <u8>len);
   store<u8>(p, <u8>(len >> 8)); store<u8>(p + 1, <u8>len);
   makeNonce(IV_AB, seqAB);
   suiteSeal(suite, p + 2, p + 2 + n, K_AB, NONCE, AAD, REC_HDR, p + 2, n);
@@ -455,6 +485,8 @@ export function clientFinish(inLen: usize, now: u32, appLen: usize): i32 {
   expand(IV_AB, nl, L_IV_AB, L_IV_AB_LEN);
   expand(K_BA, kl, L_KEY_BA, L_KEY_BA_LEN);
   expand(IV_BA, nl, L_IV_BA, L_IV_BA_LEN);
+  expand(U_AB, UPD_LEN, L_UPD_AB, L_UPD_DIR_LEN);
+  expand(U_BA, UPD_LEN, L_UPD_BA, L_UPD_DIR_LEN);
   wipe(PRK, 32); wipe(INFO, 48); wipe(MAC, MAC_LEN);
   seqAB = 0; seqBA = 0;
   let n: usize = 1 + MAC_LEN + sealRecordBody(OUT + 1 + MAC_LEN, appLen);
@@ -479,15 +511,49 @@ export function clientSeal(n: usize): i32 {
 }
 
 /**
+ * u = Expand(u, "airshake1 upd", 32); k = Expand(u, "airshake1 key", key length);
+ * iv = Expand(u, "airshake1 iv", nonce length); seq = 0 for the caller. The old secret, key and
+ * iv are overwritten in place, and the scratch copy is wiped.
+ */
+function nextKeys(u: usize, k: usize, iv: usize): void {
+  hkdfSha256Expand(PRK, UPD_LEN, u, UPD_LEN, L_UPD, L_UPD_LEN);
+  memory.copy(u, PRK, UPD_LEN);
+  wipe(PRK, UPD_LEN);
+  hkdfSha256Expand(k, suiteKeyLen(suite), u, UPD_LEN, L_UKEY, L_UKEY_LEN);
+  hkdfSha256Expand(iv, suiteNonceLen(suite), u, UPD_LEN, L_UIV, L_UIV_LEN);
+}
+
+/**
+ * As clientSeal, with the change-cipher message appended (PROTOCOL.md §Key update): record type
+ * 0x18, plaintext = the n application bytes || 0x01, at most MAX_APP in all (n <= MAX_APP - 1).
+ * After it, A's direction uses the next keys, from sequence number 0.
+ */
+export function clientSealUpdate(n: usize): i32 {
+  if (state != ST_ESTABLISHED) return fail(ERR_STATE);
+  if (n > MAX_APP - 1) return fail(ERR_RECORD_OVERFLOW);
+  if (seqAB == u64.MAX_VALUE) return fail(ERR_RECORD_OVERFLOW);
+  memory.copy(OUT + REC_HDR, OUT + SEND_APP_OFF, n);
+  store<u8>(OUT + REC_HDR + n, CC_NEXT_KEYS);
+  store<u8>(OUT, MT_RECORD_UPDATE);
+  let len: usize = 1 + sealRecordBody(OUT + 1, n + 1, MT_RECORD_UPDATE);
+  wipe(NONCE, AEAD_NONCE_MAX);
+  nextKeys(U_AB, K_AB, IV_AB);
+  seqAB = 0;
+  return <i32>len;
+}
+
+/**
  * Opens a record from B (IN[0..inLen)) in place: the plaintext is left at IN + RECV_APP_OFF.
- * Returns its length or -code.
+ * Returns its length or -code. A 0x18 record (key update) must end with the change-cipher
+ * message 0x01 (else ERR_DECODE); its length excludes that byte, and B's direction then uses
+ * the next keys, from sequence number 0.
  */
 export function clientOpen(inLen: usize): i32 {
   if (state != ST_ESTABLISHED) return fail(ERR_STATE);
   if (inLen > IN_CAP || inLen < 1) return fail(ERR_DECODE);
   let type = load<u8>(IN);
   if (type == MT_ALERT) { peerAlert = inLen >= 2 ? <i32>load<u8>(IN + 1) : 0; return fail(ERR_PEER_ALERT); }
-  if (type != MT_RECORD) return fail(ERR_UNEXPECTED);
+  if (type != MT_RECORD && type != MT_RECORD_UPDATE) return fail(ERR_UNEXPECTED);
   let tagLen = suiteTagLen(suite);
   if (inLen < REC_HDR + tagLen) return fail(ERR_DECODE);
   let len = (<usize>load<u8>(IN + 1) << 8) | <usize>load<u8>(IN + 2);
@@ -501,5 +567,13 @@ export function clientOpen(inLen: usize): i32 {
   if (suiteOpen(suite, IN + REC_HDR, K_BA, NONCE, IN, REC_HDR, IN + REC_HDR, n, IN + REC_HDR + n) != OK) return fail(ERR_RECORD);
   wipe(NONCE, AEAD_NONCE_MAX);
   seqBA++;
+  if (type == MT_RECORD_UPDATE) {
+    // the authenticated plaintext ends with the change-cipher message: only "next keys" is defined
+    if (n == 0 || load<u8>(IN + REC_HDR + n - 1) != CC_NEXT_KEYS) return fail(ERR_DECODE);
+    n--;
+    store<u8>(IN + REC_HDR + n, 0);
+    nextKeys(U_BA, K_BA, IV_BA);
+    seqBA = 0;
+  }
   return <i32>n;
 }

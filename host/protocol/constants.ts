@@ -5,7 +5,10 @@
  */
 export const VERSION = 0x01;
 
-export const MsgType = { HELLO: 0x01, RESPONSE: 0x02, FINISH: 0x03, ALERT: 0x15, RECORD: 0x17 } as const;
+/** RECORD_UPDATE: an application record with the change-cipher message appended (docs/PROTOCOL.md, "Key update"). */
+export const MsgType = { HELLO: 0x01, RESPONSE: 0x02, FINISH: 0x03, ALERT: 0x15, RECORD: 0x17, RECORD_UPDATE: 0x18 } as const;
+/** The change-cipher message, the last plaintext byte of a RECORD_UPDATE: the next keys of the same suite. */
+export const CC_NEXT_KEYS = 0x01;
 
 export const Suite = {
   /** Suite 1: static X25519, Ed25519-signed X.509, HKDF-SHA256, ChaCha20-Poly1305. */
@@ -55,6 +58,8 @@ export const REC_HDR = 3;
 export const LABELS = {
   macB: 'airshake1 mac_b', macA: 'airshake1 mac_a',
   keyAB: 'airshake1 key_ab', ivAB: 'airshake1 iv_ab', keyBA: 'airshake1 key_ba', ivBA: 'airshake1 iv_ba',
+  /** Key update: the per-direction secrets from the handshake, then the next secret, its key and iv. */
+  updAB: 'airshake1 upd_ab', updBA: 'airshake1 upd_ba', upd: 'airshake1 upd', updKey: 'airshake1 key', updIv: 'airshake1 iv',
 } as const;
 
 export const Err = {

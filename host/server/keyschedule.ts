@@ -26,7 +26,8 @@ export function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): B
 
 const label = (l: string, th: Uint8Array) => Buffer.concat([Buffer.from(l, 'ascii'), th]);
 
-export interface TrafficKeys { kAB: Buffer; ivAB: Buffer; kBA: Buffer; ivBA: Buffer }
+/** The traffic keys and ivs per direction, and each direction's key-update secret (docs/PROTOCOL.md, "Key update"). */
+export interface TrafficKeys { kAB: Buffer; ivAB: Buffer; kBA: Buffer; ivBA: Buffer; uAB: Buffer; uBA: Buffer }
 
 /** MAC_B = HKDF-Expand(PRK, "airshake1 mac_b" || TH2, 16). */
 export const macB = (prk: Uint8Array, th2: Uint8Array): Buffer => hkdfExpand(prk, label(LABELS.macB, th2), MAC_LEN);
@@ -41,7 +42,20 @@ export function trafficKeys(prk: Uint8Array, th3: Uint8Array, suite = 1): Traffi
     ivAB: hkdfExpand(prk, label(LABELS.ivAB, th3), ivLen),
     kBA: hkdfExpand(prk, label(LABELS.keyBA, th3), keyLen),
     ivBA: hkdfExpand(prk, label(LABELS.ivBA, th3), ivLen),
+    uAB: hkdfExpand(prk, label(LABELS.updAB, th3), 32),
+    uBA: hkdfExpand(prk, label(LABELS.updBA, th3), 32),
   };
+}
+
+/**
+ * One key update of a direction: u' = HKDF-Expand(u, "airshake1 upd", 32), then its key and iv
+ * (HKDF-Expand(u', "airshake1 key" / "airshake1 iv") with the suite's lengths); the record
+ * sequence number restarts at 0.
+ */
+export function nextKeys(u: Uint8Array, suite = 1): { u: Buffer; k: Buffer; iv: Buffer } {
+  const { keyLen, ivLen } = suiteParams(suite);
+  const next = hkdfExpand(u, Buffer.from(LABELS.upd, 'ascii'), 32);
+  return { u: next, k: hkdfExpand(next, Buffer.from(LABELS.updKey, 'ascii'), keyLen), iv: hkdfExpand(next, Buffer.from(LABELS.updIv, 'ascii'), ivLen) };
 }
 
 /**
@@ -67,12 +81,13 @@ function aead(p: SuiteParams, key: Uint8Array, iv: Uint8Array, decrypt: boolean,
 
 /**
  * Seals one record body with the suite's AEAD (ChaCha20-Poly1305 / AES-128-CCM_8): returns the
- * header 0x17 || rec_len (the AAD) and ciphertext || tag, rec_len = |pt| + TAG_LEN.
+ * header type || rec_len (the AAD; type 0x17, or 0x18 for a key-update record) and
+ * ciphertext || tag, rec_len = |pt| + TAG_LEN.
  */
-export function sealRecord(key: Uint8Array, iv: Uint8Array, seq: bigint, pt: Uint8Array, suite = 1): { header: Buffer; body: Buffer } {
+export function sealRecord(key: Uint8Array, iv: Uint8Array, seq: bigint, pt: Uint8Array, suite = 1, type: number = MsgType.RECORD): { header: Buffer; body: Buffer } {
   const p = suiteParams(suite);
   const len = pt.length + p.tagLen;
-  const header = Buffer.from([MsgType.RECORD, len >> 8, len & 0xff]);
+  const header = Buffer.from([type, len >> 8, len & 0xff]);
   const c = aead(p, key, iv, false, recordNonce(iv, seq)) as crypto.CipherCCM;
   c.setAAD(header, { plaintextLength: pt.length });
   return { header, body: Buffer.concat([c.update(pt), c.final(), c.getAuthTag()]) };

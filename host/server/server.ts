@@ -20,10 +20,10 @@ import type { CertStore } from '../store/types.js';
 import { StoreUnavailableError, type StoredCert } from '../store/types.js';
 import { ed25519PublicKey, p256PrivateKey, p256PublicKey, x25519PrivateKey } from '../pki/cert.js';
 import {
-  ALERT_SAFE, Err, ID_LEN, MAC_LEN, MAX_APP, MAX_CERT, MAX_SUITES, MsgType, RANDOM_LEN, REC_HDR, SUITE_PARAMS, Suite, VERSION, errName,
+  ALERT_SAFE, CC_NEXT_KEYS, Err, ID_LEN, MAC_LEN, MAX_APP, MAX_CERT, MAX_SUITES, MsgType, RANDOM_LEN, REC_HDR, SUITE_PARAMS, Suite, VERSION, errName,
   suiteParams, type SuiteParams,
 } from '../protocol/constants.js';
-import { hkdfExtract, macA as deriveMacA, macB as deriveMacB, openRecord, sealRecord, trafficKeys, type TrafficKeys } from './keyschedule.js';
+import { hkdfExtract, macA as deriveMacA, macB as deriveMacB, nextKeys, openRecord, sealRecord, trafficKeys, type TrafficKeys } from './keyschedule.js';
 import { certSuite, strictCertId, validateHandsetCert, type ValidatedCert } from './validate.js';
 import { UnknownIdCache } from './unknown-ids.js';
 
@@ -340,6 +340,9 @@ export class ServerSession {
   private expectMacA?: Buffer;
   private seqAB = 0n;
   private seqBA = 0n;
+  /** Key updates so far, per direction (docs/PROTOCOL.md, "Key update"). */
+  updatesAB = 0;
+  updatesBA = 0;
   /** The replay-cache entry this handshake recorded, until it completes or gives it back. */
   private replayKey?: string;
   private replayExpiry = 0;
@@ -451,7 +454,8 @@ export class ServerSession {
   }
 
   private onRecord(m: Uint8Array): void {
-    if (m[0] !== MsgType.RECORD) return this.fail(Err.UNEXPECTED, `message type 0x${m[0]?.toString(16)} where a record was expected`);
+    const type = m[0];
+    if (type !== MsgType.RECORD && type !== MsgType.RECORD_UPDATE) return this.fail(Err.UNEXPECTED, `message type 0x${m[0]?.toString(16)} where a record was expected`);
     const TAG_LEN = this.params.tagLen;
     if (m.length < REC_HDR + TAG_LEN) return this.fail(Err.DECODE, 'record too short');
     const len = (m[1]! << 8) | m[2]!;
@@ -462,7 +466,28 @@ export class ServerSession {
     const pt = openRecord(this.keys!.kAB, this.keys!.ivAB, this.seqAB, m.subarray(0, REC_HDR), m.subarray(REC_HDR), this.suite);
     if (!pt) return this.fail(Err.RECORD, 'record does not authenticate');
     this.seqAB++;
+    if (type === MsgType.RECORD_UPDATE) {
+      // the authenticated plaintext ends with the change-cipher message; only "next keys" is defined
+      if (pt.length === 0 || pt[pt.length - 1] !== CC_NEXT_KEYS) { pt.fill(0); return this.fail(Err.DECODE, 'key-update record without a known change-cipher message'); }
+      this.rekey('AB');
+      const data = pt.subarray(0, pt.length - 1);
+      this.deliver(data);
+      return;
+    }
     this.deliver(pt);
+  }
+
+  /** Moves one direction to its next keys (docs/PROTOCOL.md, "Key update"); the old ones are wiped. */
+  private rekey(dir: 'AB' | 'BA'): void {
+    const k = this.keys!;
+    const n = nextKeys(dir === 'AB' ? k.uAB : k.uBA, this.suite);
+    if (dir === 'AB') {
+      k.uAB.fill(0); k.kAB.fill(0); k.ivAB.fill(0);
+      k.uAB = n.u; k.kAB = n.k; k.ivAB = n.iv; this.seqAB = 0n; this.updatesAB++;
+    } else {
+      k.uBA.fill(0); k.kBA.fill(0); k.ivBA.fill(0);
+      k.uBA = n.u; k.kBA = n.k; k.ivBA = n.iv; this.seqBA = 0n; this.updatesBA++;
+    }
   }
 
   private deliver(pt: Uint8Array): void {
@@ -470,12 +495,19 @@ export class ServerSession {
     if (reply) this.write(reply);
   }
 
-  /** Sends application data to A as a record (established sessions only). */
-  write(data: Uint8Array): void {
+  /**
+   * Sends application data to A as a record (established sessions only). With `update`, the
+   * record carries the change-cipher message (type 0x18, at most MAX_APP - 1 bytes of data) and
+   * B's direction moves to its next keys after it.
+   */
+  write(data: Uint8Array, o: { update?: boolean } = {}): void {
     if (this.st !== St.ESTABLISHED) throw new Error('session not established');
-    if (data.length > MAX_APP) throw new RangeError(`record payload ${data.length} > ${MAX_APP}`);
-    const { header, body } = sealRecord(this.keys!.kBA, this.keys!.ivBA, this.seqBA, data, this.suite);
+    const max = o.update ? MAX_APP - 1 : MAX_APP;
+    if (data.length > max) throw new RangeError(`record payload ${data.length} > ${max}`);
+    const pt = o.update ? Buffer.concat([data, Buffer.from([CC_NEXT_KEYS])]) : data;
+    const { header, body } = sealRecord(this.keys!.kBA, this.keys!.ivBA, this.seqBA, pt, this.suite, o.update ? MsgType.RECORD_UPDATE : MsgType.RECORD);
     this.seqBA++;
+    if (o.update) { pt.fill(0); this.rekey('BA'); }
     this.send(Buffer.concat([header, body]));
   }
 
@@ -497,7 +529,7 @@ export class ServerSession {
     this.st = St.CLOSED;
     this.server.trackHalfOpen(this, false);
     if (this.replayKey !== undefined) { this.server.releaseFresh(this.replayKey, this.replayExpiry); this.replayKey = undefined; }
-    if (this.keys) { this.keys.kAB.fill(0); this.keys.kBA.fill(0); this.keys.ivAB.fill(0); this.keys.ivBA.fill(0); }
+    if (this.keys) { for (const b of [this.keys.kAB, this.keys.kBA, this.keys.ivAB, this.keys.ivBA, this.keys.uAB, this.keys.uBA]) b.fill(0); }
     this.expectMacA?.fill(0);
     this.server.emit({ type: 'closed', session: this.id });
   }

@@ -57,7 +57,13 @@ export function traceCertificates() {
   return { ca, handset, server };
 }
 
-export function computeTrace(): Trace {
+/**
+ * The suite-1 trace handshake, run: server B (random_B fixed) answers the spec-built message 1,
+ * the key schedule is recomputed step by step on node:crypto, and B accepts the message 3 built
+ * from it. The session is left established (for the key-update trace, host/trace/keyupdate.ts);
+ * call close() when done.
+ */
+export function traceHandshake() {
   const i = TRACE_INPUTS, t = TRACE_TIME;
   const { ca, handset, server } = traceCertificates();
   const idA = certId(handset.cert);
@@ -76,6 +82,7 @@ export function computeTrace(): Trace {
   session.receive(m1);
   if (out.length !== 1 || out[0]![0] !== MsgType.RESPONSE) throw new Error(`trace: server did not answer with message 2 (${session.error})`);
   const m2 = Buffer.from(out[0]!);
+  out.length = 0;
   // The key schedule, step by step.
   const z = crypto.diffieHellman({ privateKey: x25519PrivateKey(i.handsetKey), publicKey: x25519PublicKey(server.publicKey) });
   const prk = hkdfExtract(Buffer.concat([i.randomA, i.randomB]), z);
@@ -88,11 +95,20 @@ export function computeTrace(): Trace {
   const rec = sealRecord(k.kAB, k.ivAB, 0n, i.appData);
   const m3 = Buffer.concat([Buffer.from([MsgType.FINISH]), mA, rec.header.subarray(1), rec.body]);
   // The server must accept message 3 and deliver the application data.
-  let delivered: Uint8Array | undefined;
-  b.opts.onApplicationData = (d) => { delivered = d; };
+  const delivered: Uint8Array[] = [];
+  b.opts.onApplicationData = (d) => { delivered.push(Buffer.from(d)); };
   session.receive(m3);
-  if (!delivered || hex(delivered) !== hex(i.appData)) throw new Error('trace: server rejected message 3');
-  b.close(); store.close();
+  if (delivered.length !== 1 || hex(delivered[0]!) !== hex(i.appData)) throw new Error('trace: server rejected message 3');
+  return {
+    ca, handset, server, idA, m1, m2, m3, z, prk, th2, mB, th3, mA, k, b, session, out, delivered,
+    close() { b.close(); store.close(); },
+  };
+}
+
+export function computeTrace(): Trace {
+  const i = TRACE_INPUTS, t = TRACE_TIME;
+  const { ca, handset, server, idA, m1, m2, m3, z, prk, th2, mB, th3, mA, k, close } = traceHandshake();
+  close();
   return {
     description: 'airshake suite 1 (0x01: X25519-Ed25519-ChaCha20Poly1305-SHA256), fixed inputs; all byte strings hex',
     time: t,
