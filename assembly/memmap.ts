@@ -135,10 +135,12 @@
 @inline const HKDF_BYTES: usize = (SMALL ? 0 : 224) + 224 + 32 + 8;
 /**
  * The client's finish() and provision(): Z (32), PRK (32), TH (32), a MAC (16), HKDF info (48),
- * the nonce (16), the record AAD (8), SPKI of pk_A (48), the forked transcript context (112).
+ * the nonce (16), the record AAD (8), SPKI of pk_A (48), the forked transcript context (112);
+ * suite 3's finish() also es || se || ss (96) and K_2 (32). (HKDF and the client together stay
+ * well below the Ed25519 verifier beside them, so the suite-3 part costs no static memory.)
  */
 // @ts-ignore: decorator
-@inline const CLIENT_BYTES: usize = 32 + 32 + 32 + 16 + 48 + 16 + 8 + 48 + 112;
+@inline const CLIENT_BYTES: usize = 32 + 32 + 32 + 16 + 48 + 16 + 8 + 48 + 112 + 96 + 32;
 /** A P-256 point in projective coordinates (X, Y, Z): three elements. */
 // @ts-ignore: decorator
 @inline const P256_PT: usize = 3 * FE;
@@ -383,3 +385,7 @@ export const ARENA: usize = memory.data(<i32>ARENA_BYTES, 16);
 @inline export const CL_PSPKI: usize = L3 + 184;
 // @ts-ignore: decorator
 @inline export const CL_TH_FORK: usize = L3 + 232;
+// @ts-ignore: decorator
+@inline export const CL_IKM: usize = L3 + 344;
+// @ts-ignore: decorator
+@inline export const CL_K2: usize = L3 + 440;

@@ -16,8 +16,13 @@ interface HandsetExports {
   provision(sk: number, caPk: number, name: number, n: number): number;
   /** Dual build only: the offer (suite ids from the low byte, 0 ends) and a key and CA key per offered suite. */
   provisionSuites?(order: number, sk1: number, ca1: number, sk2: number, ca2: number, name: number, n: number): number;
-  /** Dual build only: the session's suite (0 before message 2 is accepted). */
+  /** Dual and forward-secret builds: the session's suite (0 before message 2 is accepted). */
   suite?(): number;
+  /** Forward-secret build only (build/handset-fs.wasm): suite 3's hello, and the server-certificate cache. */
+  startFs?(now: number): number;
+  cacheServer?(certLen: number, now: number): number;
+  forgetServer?(): void;
+  serverCached?(): number;
   start(now: number): number;
   finish(inLen: number, now: number, appLen: number): number;
   seal(n: number): number;
@@ -56,7 +61,7 @@ export interface HandsetOptions {
    * Which firmware: 'suite1' (default, build/handset.wasm) or 'dual' (build/handset-dual.wasm,
    * which also offers suite 2 and has provisionSuites()).
    */
-  build?: 'suite1' | 'dual';
+  build?: 'suite1' | 'dual' | 'fs';
   /** Fills the buffer with random bytes (the platform RNG). Default: crypto.randomFillSync. */
   random?: (out: Uint8Array) => void;
   debug?: boolean;
@@ -78,7 +83,7 @@ export class Handset {
         },
       },
     };
-    const base = options.build === 'dual' ? 'handset-dual' : 'handset';
+    const base = options.build === 'dual' ? 'handset-dual' : options.build === 'fs' ? 'handset-fs' : 'handset';
     const wasm = options.wasm ?? readFileSync(buildPath(options.debug ? `${base}.debug.wasm` : `${base}.wasm`));
     const { exports, instance } = await loader.instantiate<Record<string, unknown>>(wasm, imports as unknown as loader.Imports);
     const x = exports as unknown as HandsetExports;
@@ -164,6 +169,41 @@ export class Handset {
     this.mem.fill(0, inp, inp + 161 + name.length); // the private keys passed through IN
     this.check(rc, 'provisionSuites');
   }
+
+  /** True when this firmware runs suite 3 (build/handset-fs.wasm). */
+  get forwardSecret(): boolean { return typeof this.exports.startFs === 'function'; }
+
+  private fs(what: string): Required<Pick<HandsetExports, 'startFs' | 'cacheServer' | 'forgetServer' | 'serverCached'>> {
+    const x = this.exports;
+    if (!x.startFs || !x.cacheServer || !x.forgetServer || !x.serverCached) throw new Error(`${what}: this firmware has no suite 3 (load it with { build: 'fs' })`);
+    return x as Required<HandsetExports>;
+  }
+
+  /**
+   * Suite 3's message 1 (HELLO_E, docs/PROTOCOL.md "Suite 3") at handset time `now`: a fresh
+   * ephemeral key, and the reference of the cached C_B when one is valid at `now`.
+   */
+  startFs(now: number): Uint8Array {
+    return this.out(this.check(this.fs('startFs').startFs(now >>> 0), 'startFs'));
+  }
+
+  /**
+   * Provisions B's certificate for suite 3 (checked as in a handshake at `now`: the CA's
+   * signature, validity, the expected name, an X25519 key agreement key), so that suite-3 hellos
+   * name it and B need not send it. A failure throws HandshakeError and leaves no certificate cached.
+   */
+  cacheServer(cert: Uint8Array, now: number): void {
+    const x = this.fs('cacheServer');
+    this.put(this.exports.inBuf() >>> 0, this.exports.inCap() >>> 0, cert, 'cacheServer');
+    const rc = x.cacheServer(cert.length, now >>> 0);
+    if (rc < 0) throw new HandshakeError(-rc, `cacheServer: ${errName(-rc)}`);
+  }
+
+  /** Forgets the cached server certificate. */
+  forgetServer(): void { this.fs('forgetServer').forgetServer(); }
+
+  /** True when a server certificate is cached (from a verified suite-3 message 2, or cacheServer). */
+  get serverCached(): boolean { return this.fs('serverCached').serverCached() === 1; }
 
   /** Message 1 (hello) at handset time `now` (Unix seconds). */
   start(now: number): Uint8Array {

@@ -4,6 +4,8 @@
 //   build/handset-dual.wasm  the handset firmware offering suites 1 and 2 (issue 7): the same
 //                            client built with --use AIRSHAKE_SUITE2=1 (assembly/hs/config.ts),
 //                            which links P-256, ECDSA and AES-128-CCM; handset.wasm links none of them
+//   build/handset-fs.wasm    the handset firmware with suite 3 (forward secrecy, C_B by reference;
+//                            issue 9) beside suite 1: --use AIRSHAKE_SUITE3=1
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 
@@ -16,6 +18,7 @@ const builds = [
   { name: 'crypto', entry: 'crypto', release: [], flags: [] },
   { name: 'handset', entry: 'handset', release: ['--shrinkLevel', '2'], flags: [] },
   { name: 'handset-dual', entry: 'handset-dual', release: ['--shrinkLevel', '2'], flags: ['--use', 'AIRSHAKE_SUITE2=1'] },
+  { name: 'handset-fs', entry: 'handset-fs', release: ['--shrinkLevel', '2'], flags: ['--use', 'AIRSHAKE_SUITE3=1'] },
 ];
 for (const b of builds) {
   execFileSync(asc, [`assembly/${b.entry}.ts`, '--target', 'release', ...b.release, ...b.flags, '-o', `build/${b.name}.wasm`, '-t', `build/${b.name}.wat`], { stdio: 'inherit' });

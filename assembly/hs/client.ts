@@ -18,19 +18,21 @@ import {
 import {
   ERR_CERT_KEY_TYPE, ERR_CERT_KEY_USAGE, ERR_CERT_NOT_YET_VALID, ERR_CERT_EXPIRED, ERR_CERT_SIGNATURE, ERR_DECODE, ERR_ED25519_POINT, ERR_P256_SCALAR,
   ERR_MAC_B, ERR_NOT_PROVISIONED, ERR_PEER_ALERT, ERR_RECORD, ERR_RECORD_OVERFLOW, ERR_STATE, ERR_SUITE_NOT_OFFERED,
-  ERR_TRAILING, ERR_UNEXPECTED, ERR_WRONG_SERVER, ERR_X509_TOO_LARGE, OK,
+  ERR_TRAILING, ERR_UNEXPECTED, ERR_WRONG_SERVER, ERR_X25519_ZERO, ERR_X509_TOO_LARGE, OK,
 } from "../errors";
 import { SHA256_CTX_SIZE, SHA256_OUT, sha256Final, sha256Init, sha256Update } from "../hash/sha256";
 import { hkdfSha256Expand, hkdfSha256Extract } from "../kdf/hkdf_sha256";
 import { x25519 } from "../ec/x25519";
 import { p256PublicKey, p256ScalarCheck } from "../ec/p256";
-import { ARENA, ARENA_BYTES, CL_AAD, CL_INFO, CL_MAC, CL_NONCE, CL_PRK, CL_PSPKI, CL_TH, CL_TH_FORK, CL_Z } from "../memmap";
+import { ARENA, ARENA_BYTES, CL_AAD, CL_IKM, CL_INFO, CL_K2, CL_MAC, CL_NONCE, CL_PRK, CL_PSPKI, CL_TH, CL_TH_FORK, CL_Z } from "../memmap";
 import {
   AEAD_KEY_MAX, AEAD_NONCE_MAX, AEAD_TAG_MAX, CA_KEY_MAX, DH_LEN, OFFERED_SUITE_COUNT, OFFERED_SUITES, SK_LEN, SUITES_LINKED,
   suiteAgree, suiteCaKeyLen, suiteCheckCaKey, suiteKeyLen, suiteKeyType, suiteLinked, suiteNonceLen, suiteOpen, suiteSeal,
   suiteTagLen, suiteVerifyCa, SUITE_P256_ECDSA_AES128CCM8_SHA256, SUITE_X25519_ED25519_CHACHAPOLY_SHA256,
+  SUITE_X25519E_ED25519_CHACHAPOLY_SHA256,
 } from "./suite";
-import { SUITE2 } from "./config";
+import { SUITE2, SUITE3 } from "./config";
+import { chacha20Xor } from "../aead/chacha20";
 
 // The platform's randomness source (a hardware RNG on a handset): the module's only import.
 // @ts-ignore: decorator
@@ -44,6 +46,9 @@ export const MT_RESPONSE: u8 = 0x02;
 export const MT_FINISH: u8 = 0x03;
 export const MT_ALERT: u8 = 0x15;
 export const MT_RECORD: u8 = 0x17;
+/** Suite 3 (forward-secret build): the ephemeral hello and response (PROTOCOL.md §Suite 3). */
+export const MT_HELLO_E: u8 = 0x04;
+export const MT_RESPONSE_E: u8 = 0x05;
 /** An application record with a change-cipher message appended (PROTOCOL.md §Key update). */
 export const MT_RECORD_UPDATE: u8 = 0x18;
 /** The change-cipher message: the last plaintext byte of a 0x18 record; 0x01 = the next keys of the same suite. */
@@ -76,9 +81,24 @@ export const CC_NEXT_KEYS: u8 = 0x01;
 /** A record: type (1) and length (2), then ciphertext and tag. */
 // @ts-ignore: decorator
 @inline const REC_HDR: usize = 3;
-/** IN holds message 2 at its largest, or a record at its largest. */
+/** Suite 3: the ephemeral key, the 2-byte time, the server-certificate reference, MAC_B's 8 bytes. */
 // @ts-ignore: decorator
-@inline export const IN_CAP: usize = M2_FIXED + X509_MAX_CERT + MAC_LEN;
+@inline const EPH_LEN: usize = 32;
+// @ts-ignore: decorator
+@inline const TS16_LEN: usize = 2;
+// @ts-ignore: decorator
+@inline const REF_LEN: usize = 4;
+// @ts-ignore: decorator
+@inline const MAC_E_LEN: usize = 8;
+/** Suite 3's message 2 before its ciphertext: type, suite, E_B. */
+// @ts-ignore: decorator
+@inline const M2E_FIXED: usize = 1 + 1 + EPH_LEN;
+/** Suite 3's message 2 at its largest: the fixed part, cert_len, C_B, MAC_B. */
+// @ts-ignore: decorator
+@inline const M2E_MAX: usize = M2E_FIXED + 2 + X509_MAX_CERT + MAC_E_LEN;
+/** IN holds message 2 at its largest (suite 3's in the forward-secret build), or a record at its largest. */
+// @ts-ignore: decorator
+@inline export const IN_CAP: usize = SUITE3 && M2E_MAX > M2_FIXED + X509_MAX_CERT + MAC_LEN ? M2E_MAX : M2_FIXED + X509_MAX_CERT + MAC_LEN;
 /** OUT holds message 3 at its largest (type, MAC_A, record), or an alert, or message 1. */
 // @ts-ignore: decorator
 @inline export const OUT_CAP: usize = 1 + MAC_LEN + 2 + MAX_APP + AEAD_TAG_MAX;
@@ -166,6 +186,24 @@ let suite: u8 = 0;
 const U_AB: usize = memory.data(<i32>UPD_LEN);
 const U_BA: usize = memory.data(<i32>UPD_LEN);
 /**
+ * Suite 3 (forward-secret build only): the session's ephemeral secret e_A, from start until
+ * finish derives the keys; whether this session is a suite-3 one and whether its hello named
+ * the cached C_B. PRK_2 waits in U_AB while C_B is verified (the verifier's scratch overlays the
+ * client's; U_AB is only set once the traffic keys are derived).
+ */
+const E_SK: usize = SUITE3 ? memory.data(<i32>EPH_LEN) : 0;
+let fsSession = false;
+let sentRef = false;
+/**
+ * Suite 3: the server certificate A holds (cached from a verified message 2, or provisioned by
+ * cacheServer): pk_B, its validity, and the reference its hello names, SHA-256(C_B)[0..4].
+ */
+const SRV_PK: usize = SUITE3 ? memory.data(32) : 0;
+const SRV_REF: usize = SUITE3 ? memory.data(<i32>REF_LEN) : 0;
+let srvCached = false;
+let srvNotBefore: i64 = 0;
+let srvNotAfter: i64 = 0;
+/**
  * Scratch of finish(), provision() and the records (memmap.ts, level 3: above HKDF, beside
  * certificate verification): DH secret (also the base point in provision), PRK, TH2/TH3, MAC_B,
  * HKDF info (label || TH), nonce, AAD, SPKI of pk_A, the forked transcript hash.
@@ -246,6 +284,7 @@ function wipeSession(): void {
   wipe(TH_CTX, SHA256_CTX_SIZE);
   wipe(K_AB, AEAD_KEY_MAX); wipe(IV_AB, AEAD_NONCE_MAX); wipe(K_BA, AEAD_KEY_MAX); wipe(IV_BA, AEAD_NONCE_MAX);
   wipe(U_AB, UPD_LEN); wipe(U_BA, UPD_LEN);
+  if (SUITE3) { wipe(E_SK, EPH_LEN); fsSession = false; sentRef = false; }
   wipe(ARENA, ARENA_BYTES);
   // application plaintext the host left to send
   wipe(OUT + SEND_APP_OFF, OUT_CAP - SEND_APP_OFF);
@@ -274,6 +313,7 @@ export function clientProvision(sk: usize, caPk: usize, name: usize, n: usize): 
   wipeSession();
   // The old identity goes first: a failed provisioning leaves no usable key behind.
   wipe(SK_A, 32); wipe(ID_A, ID_LEN); wipe(CA_PK, 32); wipe(NAME, MAX_NAME);
+  if (SUITE3) clientForgetServer();
   nameLen = 0;
   err = OK;
   if (n == 0 || n > MAX_NAME) { state = ST_UNPROVISIONED; return fail(ERR_DECODE); }
@@ -382,6 +422,7 @@ export function clientStart(now: u32): i32 {
   if (state == ST_UNPROVISIONED) return fail(ERR_NOT_PROVISIONED);
   if (state != ST_READY) return fail(ERR_STATE);
   platformRandom(RANDOMS, RANDOM_LEN);
+  if (SUITE3) fsSession = false;
   let p = OUT;
   let nSuites = offerLen();
   store<u8>(p, MT_HELLO); store<u8>(p + 1, VERSION); store<u8>(p + 2, <u8>nSuites);
@@ -397,9 +438,13 @@ export function clientStart(now: u32): i32 {
   return <i32>n;
 }
 
-/** info = label || TH; out = HKDF-Expand(PRK, info, n). */
-function expand(out: usize, n: usize, label: usize, labelLen: usize): void {
+/**
+ * info = label || TH; out = HKDF-Expand(PRK, info, n). The labels are written "airshake1 ...";
+ * suite 3's are the same with '3' as their ninth byte (`v`).
+ */
+function expand(out: usize, n: usize, label: usize, labelLen: usize, v: u8 = 0x31): void {
   memory.copy(INFO, label, labelLen);
+  store<u8>(INFO + 8, v);
   memory.copy(INFO + labelLen, TH, SHA256_OUT);
   hkdfSha256Expand(out, n, PRK, 32, INFO, labelLen + SHA256_OUT);
 }
@@ -426,6 +471,25 @@ function sealRecordBody(p: usize, n: usize, type: u8 = MT_RECORD): usize {
 }
 
 /**
+ * A's checks of C_B (PROTOCOL.md, A's steps 2 to 6) for `chosen`: the strict parse, the chosen
+ * suite's CA signature, validity at `now`, the expected name, the key type and usage. OK, or the
+ * code. The parser's results (x509Key, the validity) are then C_B's.
+ */
+function checkServerCert(cert: usize, certLen: usize, chosen: u8, now: u32): i32 {
+  let rc = x509Parse(cert, certLen);
+  if (rc != OK) return rc;
+  // the CA key of the chosen suite; the certificate's signature algorithm must be the suite's
+  if (suiteVerifyCa(chosen, caOf(chosen), x509SigAlg, x509Signature, x509SignatureLen, x509TbsStart, x509TbsEnd - x509TbsStart) != OK) return ERR_CERT_SIGNATURE;
+  let t = <i64>now;
+  if (t < x509NotBefore) return ERR_CERT_NOT_YET_VALID;
+  if (t > x509NotAfter) return ERR_CERT_EXPIRED;
+  if (x509CnLen != nameLen || !ctEq(x509CnPtr, NAME, nameLen)) return ERR_WRONG_SERVER;
+  if (x509KeyType != suiteKeyType(chosen)) return ERR_CERT_KEY_TYPE;
+  if (x509IsCa || !x509HasKeyUsage || (x509KeyUsage & KU_KEY_AGREEMENT) == 0) return ERR_CERT_KEY_USAGE;
+  return OK;
+}
+
+/**
  * Processes message 2 (IN[0..inLen)) at handset time `now` and writes message 3 into OUT: A's
  * Finished MAC, then the appLen plaintext bytes the host left at OUT + SEND_APP_OFF, sealed in
  * place, as the first application record. Returns message 3's length, or -code with the alert
@@ -433,6 +497,7 @@ function sealRecordBody(p: usize, n: usize, type: u8 = MT_RECORD): usize {
  */
 export function clientFinish(inLen: usize, now: u32, appLen: usize): i32 {
   if (state != ST_WAIT_M2) return fail(ERR_STATE);
+  if (SUITE3 && fsSession) return finishFs(inLen, now, appLen);
   if (appLen > MAX_APP) return fail(ERR_RECORD_OVERFLOW);
   if (inLen > IN_CAP) return fail(ERR_DECODE);
   if (inLen < 1) return fail(ERR_DECODE);
@@ -450,17 +515,8 @@ export function clientFinish(inLen: usize, now: u32, appLen: usize): i32 {
   let expected = M2_FIXED + certLen + MAC_LEN;
   if (inLen < expected) return fail(ERR_DECODE);
   if (inLen > expected) return fail(ERR_TRAILING);
-  let cert = IN + M2_FIXED;
-  let rc = x509Parse(cert, certLen);
+  let rc = checkServerCert(IN + M2_FIXED, certLen, chosen, now);
   if (rc != OK) return fail(rc);
-  // the CA key of the chosen suite; the certificate's signature algorithm must be the suite's
-  if (suiteVerifyCa(chosen, caOf(chosen), x509SigAlg, x509Signature, x509SignatureLen, x509TbsStart, x509TbsEnd - x509TbsStart) != OK) return fail(ERR_CERT_SIGNATURE);
-  let t = <i64>now;
-  if (t < x509NotBefore) return fail(ERR_CERT_NOT_YET_VALID);
-  if (t > x509NotAfter) return fail(ERR_CERT_EXPIRED);
-  if (x509CnLen != nameLen || !ctEq(x509CnPtr, NAME, nameLen)) return fail(ERR_WRONG_SERVER);
-  if (x509KeyType != suiteKeyType(chosen)) return fail(ERR_CERT_KEY_TYPE);
-  if (x509IsCa || !x509HasKeyUsage || (x509KeyUsage & KU_KEY_AGREEMENT) == 0) return fail(ERR_CERT_KEY_USAGE);
   suite = chosen;
   memory.copy(RANDOMS + RANDOM_LEN, IN + 2, RANDOM_LEN);
   // Z = DH(sk_A, pk_B); PRK = HKDF-Extract(random_A || random_B, Z)
@@ -575,5 +631,179 @@ export function clientOpen(inLen: usize): i32 {
     nextKeys(U_BA, K_BA, IV_BA);
     seqBA = 0;
   }
+  return <i32>n;
+}
+
+// ---- suite 3: forward secrecy, C_B encrypted or by reference (PROTOCOL.md §Suite 3) ----------
+
+/** "airshake3 k_2" (its ninth byte is written by expand) */
+const L_K2: usize = SUITE3 ? memory.data<u8>([0x61, 0x69, 0x72, 0x73, 0x68, 0x61, 0x6b, 0x65, 0x33, 0x20, 0x6b, 0x5f, 0x32]) : 0;
+// @ts-ignore: decorator
+@inline const L_K2_LEN: usize = 13;
+/** ASCII '3': the ninth byte of suite 3's labels. */
+// @ts-ignore: decorator
+@inline const V3: u8 = 0x33;
+
+/** Forgets the cached server certificate. */
+export function clientForgetServer(): void {
+  if (!SUITE3) return;
+  wipe(SRV_PK, 32); wipe(SRV_REF, REF_LEN);
+  srvCached = false; srvNotBefore = 0; srvNotAfter = 0;
+}
+
+/** 1 when a server certificate is cached (its reference goes into suite-3 hellos while valid). */
+export function clientServerCached(): i32 { return SUITE3 && srvCached ? 1 : 0; }
+
+/** Caches pk_B, the validity and the reference of the C_B at cert (checked), for suite 3. */
+function cacheServer(cert: usize, certLen: usize): void {
+  memory.copy(SRV_PK, x509Key, 32);
+  srvNotBefore = x509NotBefore; srvNotAfter = x509NotAfter;
+  sha256Init(TH_FORK); sha256Update(TH_FORK, cert, certLen); sha256Final(TH_FORK, Z);
+  memory.copy(SRV_REF, Z, REF_LEN);
+  wipe(Z, 32); wipe(TH_FORK, SHA256_CTX_SIZE);
+  srvCached = true;
+}
+
+/**
+ * Provisions the server certificate for suite 3 (the host writes it at IN): it is checked as in
+ * a handshake at time `now` (strict parse, the CA's Ed25519 signature, validity, the expected
+ * name, an X25519 key with keyAgreement) and cached, so that suite-3 hellos name it. Only in
+ * READY. OK, or -code with the cache empty; the state does not change.
+ */
+export function clientCacheServer(certLen: usize, now: u32): i32 {
+  if (!SUITE3) return -ERR_STATE;
+  if (state != ST_READY) return -ERR_STATE;
+  clientForgetServer();
+  if (certLen > X509_MAX_CERT) return -ERR_X509_TOO_LARGE;
+  let rc = checkServerCert(IN, certLen, SUITE_X25519E_ED25519_CHACHAPOLY_SHA256, now);
+  if (rc == OK) cacheServer(IN, certLen);
+  wipe(ARENA, ARENA_BYTES);
+  return rc == OK ? OK : -rc;
+}
+
+/**
+ * Suite 3's message 1 (HELLO_E) at handset time `now`: type, version, 1, suite 3, the time's low
+ * 16 bits, ID_A, E_A = X25519(e_A, 9) for a fresh e_A, and ref_B when a cached C_B is valid at
+ * `now`. Returns its length (46 or 50), or -code.
+ */
+export function clientStartFs(now: u32): i32 {
+  if (!SUITE3) return fail(ERR_STATE);
+  if (state == ST_UNPROVISIONED) return fail(ERR_NOT_PROVISIONED);
+  if (state != ST_READY) return fail(ERR_STATE);
+  platformRandom(E_SK, EPH_LEN);
+  let p = OUT;
+  store<u8>(p, MT_HELLO_E); store<u8>(p + 1, VERSION); store<u8>(p + 2, 1); store<u8>(p + 3, SUITE_X25519E_ED25519_CHACHAPOLY_SHA256);
+  p += 4;
+  store<u16>(p, bswap<u16>(<u16>now)); p += TS16_LEN;
+  memory.copy(p, ID_A, ID_LEN); p += ID_LEN;
+  // E_A = X25519(e_A, 9): never all-zero (a clamped scalar times the base point)
+  memory.fill(Z, 0, 32); store<u8>(Z, 9);
+  x25519(p, E_SK, Z);
+  wipe(Z, 32);
+  p += EPH_LEN;
+  let t = <i64>now;
+  sentRef = srvCached && t >= srvNotBefore && t <= srvNotAfter;
+  if (sentRef) { memory.copy(p, SRV_REF, REF_LEN); p += REF_LEN; }
+  let n = p - OUT;
+  sha256Init(TH_CTX);
+  sha256Update(TH_CTX, OUT, n);
+  fsSession = true;
+  state = ST_WAIT_M2;
+  return <i32>n;
+}
+
+/** out = X25519(scalar, u); false when all-zero (a small-order point: ERR_X25519_ZERO). */
+// @ts-ignore: decorator
+@inline function dh(out: usize, scalar: usize, u: usize): bool { return x25519(out, scalar, u) == OK; }
+
+/**
+ * Suite 3's message 2 (RESPONSE_E) at IN[0..inLen): type, suite, E_B, then CIPHERTEXT_2 =
+ * ([cert_len || C_B] || MAC_B) XOR ChaCha20(K_2). Writes message 3 (a record, seq 0, whose
+ * authentication is A's Finished) into OUT and returns its length, or -code.
+ */
+function finishFs(inLen: usize, now: u32, appLen: usize): i32 {
+  if (appLen > MAX_APP) return fail(ERR_RECORD_OVERFLOW);
+  if (inLen > IN_CAP || inLen < 1) return fail(ERR_DECODE);
+  let type = load<u8>(IN);
+  if (type == MT_ALERT) { peerAlert = inLen >= 2 ? <i32>load<u8>(IN + 1) : 0; return fail(ERR_PEER_ALERT); }
+  if (type != MT_RESPONSE_E) return fail(ERR_UNEXPECTED);
+  if (inLen < M2E_FIXED + MAC_E_LEN) return fail(ERR_DECODE);
+  if (load<u8>(IN + 1) != SUITE_X25519E_ED25519_CHACHAPOLY_SHA256) return fail(ERR_SUITE_NOT_OFFERED);
+  let ct = IN + M2E_FIXED, ctLen = inLen - M2E_FIXED;
+  let withCert = ctLen != MAC_E_LEN;
+  // without C_B, the hello must have named the one A holds
+  if (!withCert && !sentRef) return fail(ERR_DECODE);
+  if (withCert && ctLen < 2 + MAC_E_LEN) return fail(ERR_DECODE);
+  let eB = IN + 2;
+  // TH2 = SHA-256(message 1 || type || suite || E_B); PRK_2 = Extract(TH2, ee); K_2 = Expand(PRK_2, "airshake3 k_2", 32)
+  sha256Update(TH_CTX, IN, M2E_FIXED);
+  memory.copy(TH_FORK, TH_CTX, SHA256_CTX_SIZE);
+  sha256Final(TH_FORK, TH);
+  if (!dh(Z, E_SK, eB)) { wipe(Z, 32); return fail(ERR_X25519_ZERO); }
+  hkdfSha256Extract(PRK, TH, SHA256_OUT, Z, 32);
+  wipe(Z, 32);
+  memory.copy(INFO, L_K2, L_K2_LEN);
+  hkdfSha256Expand(CL_K2, 32, PRK, 32, INFO, L_K2_LEN);
+  memory.fill(NONCE, 0, 12);
+  chacha20Xor(ct, ct, ctLen, CL_K2, NONCE, 0);
+  wipe(CL_K2, 32);
+  // PRK_2 waits outside the arena while C_B is verified (U_AB is free until the keys exist)
+  memory.copy(U_AB, PRK, 32);
+  wipe(PRK, 32);
+  let pkB: usize = SRV_PK;
+  let certLen: usize = 0;
+  if (withCert) {
+    certLen = (<usize>load<u8>(ct) << 8) | <usize>load<u8>(ct + 1);
+    if (certLen > X509_MAX_CERT) return fail(ERR_X509_TOO_LARGE);
+    if (certLen + 2 + MAC_E_LEN > ctLen) return fail(ERR_DECODE);
+    if (certLen + 2 + MAC_E_LEN < ctLen) return fail(ERR_TRAILING);
+    let rc = checkServerCert(ct + 2, certLen, SUITE_X25519E_ED25519_CHACHAPOLY_SHA256, now);
+    if (rc != OK) return fail(rc);
+    pkB = x509Key;
+  } else {
+    let t = <i64>now;
+    if (t < srvNotBefore) return fail(ERR_CERT_NOT_YET_VALID);
+    if (t > srvNotAfter) return fail(ERR_CERT_EXPIRED);
+  }
+  // TH2b = SHA-256(... || PLAINTEXT_2 without MAC_B)
+  sha256Update(TH_CTX, ct, ctLen - MAC_E_LEN);
+  memory.copy(TH_FORK, TH_CTX, SHA256_CTX_SIZE);
+  sha256Final(TH_FORK, TH);
+  // PRK_3 = Extract(PRK_2, es || se || ss)
+  let ok = dh(CL_IKM, E_SK, pkB);
+  ok = dh(CL_IKM + 32, SK_A, eB) && ok;
+  ok = dh(CL_IKM + 64, SK_A, pkB) && ok;
+  wipe(E_SK, EPH_LEN);
+  if (!ok) { wipe(CL_IKM, 96); return fail(ERR_X25519_ZERO); }
+  hkdfSha256Extract(PRK, U_AB, 32, CL_IKM, 96);
+  wipe(CL_IKM, 96); wipe(U_AB, 32);
+  // MAC_B = Expand(PRK_3, "airshake3 mac_b" || TH2b, 8), compared in constant time
+  expand(MAC, MAC_E_LEN, L_MAC_B, L_MAC_B_LEN, V3);
+  let macB = IN + inLen - MAC_E_LEN;
+  if (!ctEq(MAC, macB, MAC_E_LEN)) { wipe(PRK, 32); wipe(MAC, MAC_LEN); return fail(ERR_MAC_B); }
+  // TH3 = SHA-256(... || PLAINTEXT_2); the keys
+  sha256Update(TH_CTX, macB, MAC_E_LEN);
+  sha256Final(TH_CTX, TH);
+  suite = SUITE_X25519E_ED25519_CHACHAPOLY_SHA256;
+  expand(K_AB, 32, L_KEY_AB, L_KEY_AB_LEN, V3);
+  expand(IV_AB, 12, L_IV_AB, L_IV_AB_LEN, V3);
+  expand(K_BA, 32, L_KEY_BA, L_KEY_BA_LEN, V3);
+  expand(IV_BA, 12, L_IV_BA, L_IV_BA_LEN, V3);
+  expand(U_AB, UPD_LEN, L_UPD_AB, L_UPD_DIR_LEN, V3);
+  expand(U_BA, UPD_LEN, L_UPD_BA, L_UPD_DIR_LEN, V3);
+  wipe(PRK, 32); wipe(INFO, 48); wipe(MAC, MAC_LEN); wipe(TH, SHA256_OUT);
+  // a verified C_B replaces the cached one (only now: MAC_B proved B holds its key)
+  if (withCert) {
+    x509Parse(ct + 2, certLen); // the parse is pure and succeeded above: x509Key & co. again
+    cacheServer(ct + 2, certLen);
+  }
+  fsSession = false;
+  // message 3: the first record, A's Finished by its authentication
+  seqAB = 0; seqBA = 0;
+  memory.copy(OUT + REC_HDR, OUT + SEND_APP_OFF, appLen);
+  store<u8>(OUT, MT_RECORD);
+  let n: usize = 1 + sealRecordBody(OUT + 1, appLen);
+  wipe(NONCE, AEAD_NONCE_MAX);
+  state = ST_ESTABLISHED;
   return <i32>n;
 }

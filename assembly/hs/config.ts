@@ -13,3 +13,8 @@
 
 // @ts-ignore: decorator, and AIRSHAKE_SUITE2 exists only when asc defines it
 @inline export const SUITE2: bool = isDefined(AIRSHAKE_SUITE2) ? AIRSHAKE_SUITE2 != 0 : false;
+
+// The forward-secret build (build/handset-fs.wasm): suite 1 and suite 3 (ephemeral X25519 mixed
+// with the static keys, C_B encrypted or sent by reference), `--use AIRSHAKE_SUITE3=1`.
+// @ts-ignore: decorator, and AIRSHAKE_SUITE3 exists only when asc defines it
+@inline export const SUITE3: bool = isDefined(AIRSHAKE_SUITE3) ? AIRSHAKE_SUITE3 != 0 : false;

@@ -14,12 +14,18 @@ import { KEY_OTHER, KEY_P256, KEY_X25519, SIG_ECDSA_SHA256, SIG_ED25519 } from "
 import { ed25519PublicKeyCheck, ed25519VerifyCheck, ed25519VerifyInit, ed25519VerifyUpdate } from "../sig/ed25519";
 import { ecdsaP256VerifyCheck, ecdsaP256VerifyInit, ecdsaP256VerifyUpdate } from "../sig/ecdsa_p256";
 import { ERR_CERT_SIGNATURE, OK } from "../errors";
-import { SUITE2 } from "./config";
+import { SUITE2, SUITE3 } from "./config";
 
 /** Suite 1: static X25519, Ed25519-signed X.509, HKDF-SHA256, ChaCha20-Poly1305. */
 export const SUITE_X25519_ED25519_CHACHAPOLY_SHA256: u8 = 0x01;
 /** Suite 2 (dual build): static P-256 ECDH, ECDSA-P256-SHA256-signed X.509, HKDF-SHA256, AES-128-CCM_8. */
 export const SUITE_P256_ECDSA_AES128CCM8_SHA256: u8 = 0x02;
+
+/**
+ * Suite 3 (forward-secret build): ephemeral and static X25519 (ee, es, se, ss), Ed25519-signed
+ * X.509 (the same CA and static key as suite 1), HKDF-SHA256, ChaCha20-Poly1305.
+ */
+export const SUITE_X25519E_ED25519_CHACHAPOLY_SHA256: u8 = 0x03;
 
 /** The suite-1 build's offer, fixed: suite 1 only. (The dual build's offer is provisioned.) */
 export const OFFERED_SUITES: usize = memory.data<u8>([SUITE_X25519_ED25519_CHACHAPOLY_SHA256]);
@@ -59,12 +65,14 @@ export const OFFERED_SUITES: usize = memory.data<u8>([SUITE_X25519_ED25519_CHACH
 
 /** 1 when this build implements the suite. */
 export function suiteLinked(suite: u8): bool {
-  return suite == SUITE_X25519_ED25519_CHACHAPOLY_SHA256 || (SUITE2 && suite == SUITE_P256_ECDSA_AES128CCM8_SHA256);
+  return suite == SUITE_X25519_ED25519_CHACHAPOLY_SHA256 || (SUITE2 && suite == SUITE_P256_ECDSA_AES128CCM8_SHA256)
+    || (SUITE3 && suite == SUITE_X25519E_ED25519_CHACHAPOLY_SHA256);
 }
 
 /** The certificate key type the suite's key agreement needs (der/x509.ts KEY_*). */
 export function suiteKeyType(suite: u8): i32 {
   if (SUITE2 && suite == SUITE_P256_ECDSA_AES128CCM8_SHA256) return KEY_P256;
+  if (SUITE3 && suite == SUITE_X25519E_ED25519_CHACHAPOLY_SHA256) return KEY_X25519;
   return suite == SUITE_X25519_ED25519_CHACHAPOLY_SHA256 ? KEY_X25519 : -1;
 }
 

@@ -6,7 +6,8 @@
 export const VERSION = 0x01;
 
 /** RECORD_UPDATE: an application record with the change-cipher message appended (docs/PROTOCOL.md, "Key update"). */
-export const MsgType = { HELLO: 0x01, RESPONSE: 0x02, FINISH: 0x03, ALERT: 0x15, RECORD: 0x17, RECORD_UPDATE: 0x18 } as const;
+/** HELLO_E and RESPONSE_E: suite 3's messages 1 and 2 (docs/PROTOCOL.md, "Suite 3"); its message 3 is a RECORD. */
+export const MsgType = { HELLO: 0x01, RESPONSE: 0x02, FINISH: 0x03, HELLO_E: 0x04, RESPONSE_E: 0x05, ALERT: 0x15, RECORD: 0x17, RECORD_UPDATE: 0x18 } as const;
 /** The change-cipher message, the last plaintext byte of a RECORD_UPDATE: the next keys of the same suite. */
 export const CC_NEXT_KEYS = 0x01;
 
@@ -15,10 +16,13 @@ export const Suite = {
   X25519_ED25519_CHACHAPOLY_SHA256: 0x01,
   /** Suite 2: static ECDH on P-256, ECDSA-P256-SHA256-signed X.509, HKDF-SHA256, AES-128-CCM with 8-byte tags. */
   P256_ECDSA_AES128CCM8_SHA256: 0x02,
+  /** Suite 3: ephemeral and static X25519 (forward secrecy), Ed25519-signed X.509, HKDF-SHA256, ChaCha20-Poly1305; C_B encrypted or by reference. */
+  X25519E_ED25519_CHACHAPOLY_SHA256: 0x03,
 } as const;
 export const SUITE_NAMES: Record<number, string> = {
   0x01: 'X25519-Ed25519-ChaCha20Poly1305-SHA256',
   0x02: 'P256-ECDSA-AES128CCM8-SHA256',
+  0x03: 'X25519E-Ed25519-ChaCha20Poly1305-SHA256',
 };
 
 /** Per-suite sizes (docs/PROTOCOL.md, "Suites"). */
@@ -34,6 +38,7 @@ export interface SuiteParams {
 export const SUITE_PARAMS: Readonly<Record<number, SuiteParams>> = {
   0x01: { suite: 0x01, keyLen: 32, ivLen: 12, tagLen: 16, aead: 'chacha20-poly1305', publicKeyLen: 32, caKeyLen: 32 },
   0x02: { suite: 0x02, keyLen: 16, ivLen: 13, tagLen: 8, aead: 'aes-128-ccm', publicKeyLen: 65, caKeyLen: 65 },
+  0x03: { suite: 0x03, keyLen: 32, ivLen: 12, tagLen: 16, aead: 'chacha20-poly1305', publicKeyLen: 32, caKeyLen: 32 },
 };
 /** The sizes of a known suite; throws for an unknown one. */
 export function suiteParams(suite: number): SuiteParams {
