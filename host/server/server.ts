@@ -26,6 +26,7 @@ import {
 import { hkdfExtract, macA as deriveMacA, macB as deriveMacB, nextKeys, openRecord, sealRecord, trafficKeys, type TrafficKeys } from './keyschedule.js';
 import { certSuite, strictCertId, validateHandsetCert, type ValidatedCert } from './validate.js';
 import { UnknownIdCache } from './unknown-ids.js';
+import { decodeHelloE, fullTime, responseE, type ResponseE } from './suite3.js';
 
 export interface ServerOptions {
   store: CertStore;
@@ -47,6 +48,11 @@ export interface ServerOptions {
    * key for, in ascending order (suite 1 first). Every suite listed needs both.
    */
   suites?: number[];
+  /**
+   * B's preference among the ephemeral suites of HELLO_E (docs/PROTOCOL.md, "Suite 3"). Suite 3
+   * uses suite 1's identity and CA key. Default: [3] when B has those, else none.
+   */
+  ephemeralSuites?: number[];
   /** Clock in milliseconds since the Unix epoch (virtual in simulations). */
   now?: () => number;
   random?: (n: number) => Uint8Array;
@@ -81,7 +87,7 @@ export type ServerEvent =
 
 const enum St { NEW, WAIT_M3, ESTABLISHED, CLOSED }
 
-type OptionalOpts = 'cache' | 'onApplicationData' | 'onEvent' | 'caPublicKey' | 'certificate' | 'privateKey' | 'identities' | 'caKeys';
+type OptionalOpts = 'cache' | 'onApplicationData' | 'onEvent' | 'caPublicKey' | 'certificate' | 'privateKey' | 'identities' | 'caKeys' | 'ephemeralSuites';
 
 /** B's identity for one suite: C_B and its private key. */
 export interface SuiteIdentity { suite: number; certificate: Uint8Array; key: KeyObject }
@@ -139,6 +145,12 @@ export class AirshakeServer {
     if (options.suites === undefined || options.suites.length === 0) this.opts.suites = usable;
     for (const x of this.opts.suites) if (!usable.includes(x)) throw new Error(`suite ${x} in B's preference needs an identity and a CA key`);
     if (this.opts.suites.length === 0) throw new Error('no suite: B needs an identity (C_B and its key) and a CA key for at least one');
+    const s1 = this.identities.has(Suite.X25519_ED25519_CHACHAPOLY_SHA256) && this.caKeys.has(Suite.X25519_ED25519_CHACHAPOLY_SHA256);
+    if (options.ephemeralSuites === undefined) this.opts.ephemeralSuites = s1 ? [Suite.X25519E_ED25519_CHACHAPOLY_SHA256] : [];
+    for (const x of this.opts.ephemeralSuites ?? []) {
+      if (x !== Suite.X25519E_ED25519_CHACHAPOLY_SHA256) throw new Error(`suite ${x} is not an ephemeral suite`);
+      if (!s1) throw new Error('suite 3 needs suite 1\'s identity (C_B and its X25519 key) and CA key');
+    }
   }
 
   /** A new connection; `send` carries B's messages to A. */
@@ -257,8 +269,8 @@ export class AirshakeServer {
         const hit = cache.get(key);
         if (!hit) continue;
         // The handset had a certificate for an earlier candidate that is not cached: ask the store.
-        const has = hit.handsetSuites ?? [suite];
-        if (candidates.slice(0, i).some((c) => has.includes(c))) break;
+        const has = hit.handsetSuites ?? [certKind(suite)];
+        if (candidates.slice(0, i).some((c) => has.includes(certKind(c)))) break;
         if (nowSec > hit.notAfter) { cache.delete(key); return { ok: false, code: Err.CERT_EXPIRED, reason: 'cached certificate expired' }; }
         if (nowSec < hit.notBefore) return { ok: false, code: Err.CERT_NOT_YET_VALID, reason: 'cached certificate not yet valid' };
         this.stats.cacheHits++;
@@ -293,9 +305,10 @@ export class AirshakeServer {
       const cur = bySuite.get(x);
       if (!cur || (cur !== named && cur.revokedAt !== null && c.revokedAt === null)) bySuite.set(x, c);
     }
-    let suite = candidates.find((x) => bySuite.has(x));
+    // suite 3 rests on the handset's suite-1 certificate (its X25519 key)
+    let suite = candidates.find((x) => bySuite.has(certKind(x)));
     let chosen: StoredCert;
-    if (suite !== undefined) chosen = bySuite.get(suite)!;
+    if (suite !== undefined) chosen = bySuite.get(certKind(suite))!;
     else if (certSuite(named.der) === null) {
       // The named certificate fits no suite (another key type, or unreadable): validate it for B's
       // first candidate, so that its precise defect is what B reports.
@@ -315,13 +328,18 @@ export class AirshakeServer {
       if (!id || !Buffer.from(id).equals(Buffer.from(idA))) return { ok: false, code: Err.CERT_ID_MISMATCH, reason: 'the certificate ID_A names does not hash to ID_A' };
       if (subjectOf(named.der) !== subjectOf(chosen.der)) return { ok: false, code: Err.CERT_ID_MISMATCH, reason: `the certificate ID_A names and the suite ${suite} certificate have different subjects` };
     }
-    const v = validateHandsetCert(chosen.der, chosen === named ? idA : null, this.caKeys.get(suite)!, nowSec, suite);
+    const v = validateHandsetCert(chosen.der, chosen === named ? idA : null, this.caKeys.get(certKind(suite))!, nowSec, certKind(suite));
     if (!v.ok) return v;
     const cert: ValidatedCert = { ...v.cert, handsetSuites: [...bySuite.keys()] };
     // purged when either certificate it rests on is revoked
     cache?.set(cacheKey(idA, suite), cert, [named.id, chosen.id]);
     return { ok: true, cert, suite, hit: false };
   }
+}
+
+/** The certificate kind (its suite in certSuite's terms) a suite rests on: suite 3 on suite 1's X25519 certificates. */
+function certKind(suite: number): number {
+  return suite === Suite.X25519E_ED25519_CHACHAPOLY_SHA256 ? Suite.X25519_ED25519_CHACHAPOLY_SHA256 : suite;
 }
 
 function subjectOf(der: Uint8Array): string | null {
@@ -357,7 +375,7 @@ export class ServerSession {
       if (this.st === St.CLOSED) return;
       if (msg.length === 0) return this.fail(Err.DECODE, 'empty message'); // no type byte: malformed, in any state
       if (msg[0] === MsgType.ALERT) return this.fail(Err.PEER_ALERT, `peer alert ${msg.length >= 2 ? errName(msg[1]!) : '(empty)'}`, false);
-      if (this.st === St.NEW) return this.onHello(msg);
+      if (this.st === St.NEW) return msg[0] === MsgType.HELLO_E ? this.onHelloE(msg) : this.onHello(msg);
       if (this.st === St.WAIT_M3) return this.onFinish(msg);
       return this.onRecord(msg);
     } catch (e) {
@@ -426,8 +444,68 @@ export class ServerSession {
 
   private cacheHit = false;
 
+  /** Suite 3's hello (docs/PROTOCOL.md, "Suite 3"): B's steps as for HELLO, then RESPONSE_E. */
+  private onHelloE(m: Uint8Array): void {
+    const s = this.server;
+    s.stats.hellos++;
+    const h = decodeHelloE(m);
+    if ('code' in h) return this.fail(h.code, h.reason);
+    this.idA = new Uint8Array(h.idA);
+    const candidates = (s.opts.ephemeralSuites ?? []).filter((x) => h.offered.includes(x));
+    if (candidates.length === 0) return this.fail(Err.NO_COMMON_SUITE, `offered ${h.offered.join(',')} in an ephemeral hello`);
+    const ts = fullTime(h.time16, Math.floor(s.opts.now() / 1000));
+    // (ID_A, E_A) is the replay cache's pair: E_A is the hello's fresh value
+    const fresh = s.checkFresh(h.idA, h.eA, ts, false);
+    if (fresh !== Err.OK) return this.fail(fresh, fresh === Err.STALE ? `16-bit time ${h.time16}` : 'replay cache');
+    if (s.opts.halfOpenPolicy === 'refuse' && !s.admitHalfOpen()) { s.stats.busy++; return this.fail(Err.BUSY, 'half-open handshakes at their bound'); }
+    const found = s.lookup(h.idA, candidates);
+    if (!found.ok) return this.fail(found.code, found.reason, true, found.generic);
+    const suite = found.suite;
+    const me = s.identities.get(certKind(suite))!;
+    this.replayKey = s.replayKey(h.idA, h.eA);
+    this.replayExpiry = s.recordFresh(this.replayKey);
+    this.suite = suite;
+    this.params = suiteParams(suite);
+    let r: ResponseE;
+    try {
+      r = responseE({ hello: m, eA: h.eA, refB: h.refB, skB: me.key, certB: me.certificate, pkA: found.cert.publicKey, random: s.opts.random });
+    } catch (e) {
+      const code = (e as { code?: number }).code;
+      if (code === undefined) throw e;
+      return this.fail(code, (e as Error).message);
+    }
+    this.keys = r.keys;
+    this.certSent = r.certSent;
+    s.admitHalfOpen(); // 'evict-oldest': ends the oldest waiting handshake if at the bound
+    this.st = St.WAIT_M3;
+    this.deadline = s.opts.now() + s.opts.halfOpenTimeoutMs;
+    s.trackHalfOpen(this, true);
+    this.cacheHit = found.hit;
+    this.send(r.message);
+  }
+
+  /** Suite 3: whether message 2 carried C_B (false: A's ref_B named it). */
+  certSent = true;
+
+  /** Suite 3's message 3: record 0 A → B, whose authentication is A's Finished. */
+  private onFinishE(m: Uint8Array): void {
+    if (m[0] !== MsgType.RECORD) return this.fail(Err.UNEXPECTED, `message type 0x${m[0]?.toString(16)} where message 3 (a record) was expected`);
+    const TAG_LEN = this.params.tagLen;
+    if (m.length < REC_HDR + TAG_LEN) return this.fail(Err.DECODE, `message 3 of ${m.length} bytes`);
+    const len = (m[1]! << 8) | m[2]!;
+    if (len < TAG_LEN) return this.fail(Err.DECODE, `record length ${len}`);
+    if (REC_HDR + len > m.length) return this.fail(Err.DECODE, 'message 3 truncated');
+    if (REC_HDR + len < m.length) return this.fail(Err.TRAILING, `${m.length - REC_HDR - len} bytes after message 3`);
+    if (len - TAG_LEN > MAX_APP) return this.fail(Err.RECORD_OVERFLOW, `record of ${len} bytes`);
+    const pt = openRecord(this.keys!.kAB, this.keys!.ivAB, this.seqAB, m.subarray(0, REC_HDR), m.subarray(REC_HDR), this.suite);
+    if (!pt) return this.fail(Err.RECORD, "message 3's record does not authenticate (A's Finished)");
+    this.seqAB++;
+    this.completed(pt);
+  }
+
   private onFinish(m: Uint8Array): void {
     if (this.server.opts.now() > this.deadline) { this.server.stats.timeouts++; return this.fail(Err.TIMEOUT, 'message 3 arrived after the half-open deadline'); }
+    if (this.suite === Suite.X25519E_ED25519_CHACHAPOLY_SHA256) return this.onFinishE(m);
     if (m[0] !== MsgType.FINISH) return this.fail(Err.UNEXPECTED, `message type 0x${m[0]?.toString(16)} where message 3 was expected`);
     const TAG_LEN = this.params.tagLen;
     const min = 1 + MAC_LEN + 2 + TAG_LEN;
@@ -443,11 +521,16 @@ export class ServerSession {
     const pt = openRecord(this.keys!.kAB, this.keys!.ivAB, this.seqAB, header, m.subarray(1 + MAC_LEN + 2), this.suite);
     if (!pt) return this.fail(Err.RECORD, 'first record does not authenticate');
     this.seqAB++;
+    this.expectMacA!.fill(0);
+    this.completed(pt);
+  }
+
+  /** Message 3 accepted: the session is established and the first application data delivered. */
+  private completed(pt: Uint8Array): void {
     this.st = St.ESTABLISHED;
     this.replayKey = undefined; // completed: the pair stays recorded for its 2W
     this.server.trackHalfOpen(this, false);
     this.deadline = Infinity;
-    this.expectMacA!.fill(0);
     this.server.stats.established++;
     this.server.emit({ type: 'established', session: this.id, idA: Buffer.from(this.idA!).toString('hex'), suite: this.suite, cacheHit: this.cacheHit });
     this.deliver(pt);

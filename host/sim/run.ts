@@ -9,7 +9,7 @@ import { EmulatedLink, type EmulatedLinkOptions } from '../link/emulated.js';
 import type { LinkProfile } from '../link/profiles.js';
 import type { Handset } from '../handset.js';
 import type { AirshakeServer, ServerEvent } from '../server/server.js';
-import { HandshakeError, MsgType, MAC_LEN, SUITE_PARAMS, errName } from '../protocol/constants.js';
+import { HandshakeError, MsgType, MAC_LEN, SUITE_PARAMS, Suite, errName } from '../protocol/constants.js';
 
 export interface SimMessage {
   from: 'A' | 'B';
@@ -39,7 +39,8 @@ export interface SimResult {
 
 const KIND: Record<number, SimMessage['kind']> = {
   [MsgType.HELLO]: 'hello', [MsgType.RESPONSE]: 'response', [MsgType.FINISH]: 'finish',
-  [MsgType.RECORD]: 'record', [MsgType.ALERT]: 'alert',
+  [MsgType.HELLO_E]: 'hello', [MsgType.RESPONSE_E]: 'response',
+  [MsgType.RECORD]: 'record', [MsgType.RECORD_UPDATE]: 'record', [MsgType.ALERT]: 'alert',
 };
 
 export interface RunOptions {
@@ -54,6 +55,8 @@ export interface RunOptions {
   appData: Uint8Array;
   /** Give up (and sweep B's half-open sessions) at this virtual time. */
   timeoutMs?: number;
+  /** Message 1: default handset.start(now); suite 3's is handset.startFs(now). */
+  start?: (nowSec: number) => Uint8Array;
   /** Rewrites a message in flight (tests of tampering); return null to drop it. */
   tamper?: (from: 'A' | 'B', index: number, message: Uint8Array) => Uint8Array | null;
 }
@@ -96,7 +99,7 @@ export function runHandshake(o: RunOptions): SimResult {
     if (handset.state === 2) send('A', handset.finish(m, nowSec(), o.appData));
     else if (handset.state === 3) echo = handset.open(m);
   }));
-  guard(() => send('A', handset.start(nowSec())));
+  guard(() => send('A', (o.start ?? ((t: number) => handset.start(t)))(nowSec())));
   const timeout = o.timeoutMs ?? 120_000;
   const sweepAt = clock.now() + timeout;
   clock.schedule(sweepAt, () => { server.sweep(); });
@@ -107,18 +110,24 @@ export function runHandshake(o: RunOptions): SimResult {
 
   // The record tag of the suite B chose (16 bytes in suite 1, 8 in suite 2).
   const tag = SUITE_PARAMS[session.suite]?.tagLen ?? 16;
+  // Message 3's bytes before its application data: type, MAC_A, rec_len; in suite 3 it is a
+  // record (A's first), whose authentication is the Finished: type and rec_len.
+  const suite3 = session.suite === Suite.X25519E_ED25519_CHACHAPOLY_SHA256;
+  const finishPrefix = suite3 ? 3 : 1 + MAC_LEN + 2;
   const cursor = { A: 0, B: 0 };
+  let firstRecordA = true;
   const messages: SimMessage[] = link.trace().map((t) => {
     const type = sent[t.from].filter((x) => x !== -2)[cursor[t.from]++] ?? -1;
-    const kind = KIND[type] ?? 'unknown';
+    let kind = KIND[type] ?? 'unknown';
+    if (suite3 && t.from === 'A' && kind === 'record' && firstRecordA) { kind = 'finish'; firstRecordA = false; }
     let appBytes = 0;
-    if (kind === 'finish') appBytes = Math.max(0, t.bytes - (1 + MAC_LEN + 2 + tag));
+    if (kind === 'finish') appBytes = Math.max(0, t.bytes - (finishPrefix + tag));
     if (kind === 'record') appBytes = Math.max(0, t.bytes - (3 + tag));
     return { from: t.from, to: t.to, kind, bytes: t.bytes, appBytes, sentAtMs: t.sentAt, deliveredAtMs: t.deliveredAt };
   });
   let before = 0;
   for (const m of messages) {
-    if (m.kind === 'finish') { before += 1 + MAC_LEN + 2; break; }
+    if (m.kind === 'finish') { before += finishPrefix; break; }
     before += m.bytes;
   }
   const established = events.some((e) => e.type === 'established');

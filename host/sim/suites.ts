@@ -6,13 +6,15 @@
  * - `p256` (suite 2): the dual firmware build/handset-dual.wasm offering suite 2, then suite 1
  *   (both keys and CA keys provisioned, ID_A from the P-256 key), and B with both identities
  *   and the preference 2, 1, so that B picks suite 2 among the suites A offers.
+ * - `fs` (suite 3): the forward-secret firmware build/handset-fs.wasm, provisioned as for suite 1,
+ *   sending HELLO_E (startFs); B serves suite 3 with its suite-1 identity.
  */
 import { Handset } from '../handset.js';
 import type { Deployment, DeployedHandset } from './deployment.js';
 import type { ServerOptions } from '../server/server.js';
 import { Suite } from '../protocol/constants.js';
 
-export const DEMO_SUITES = ['x25519', 'p256'] as const;
+export const DEMO_SUITES = ['x25519', 'p256', 'fs'] as const;
 export type DemoSuite = (typeof DEMO_SUITES)[number];
 
 export interface SuiteSetup {
@@ -27,7 +29,7 @@ export interface SuiteSetup {
   server: Partial<ServerOptions>;
 }
 
-const S1 = Suite.X25519_ED25519_CHACHAPOLY_SHA256, S2 = Suite.P256_ECDSA_AES128CCM8_SHA256;
+const S1 = Suite.X25519_ED25519_CHACHAPOLY_SHA256, S2 = Suite.P256_ECDSA_AES128CCM8_SHA256, S3 = Suite.X25519E_ED25519_CHACHAPOLY_SHA256;
 
 export function suiteSetup(name: string): SuiteSetup {
   switch (name) {
@@ -35,6 +37,9 @@ export function suiteSetup(name: string): SuiteSetup {
       return { suite: 'x25519', deploy: [S1], firmware: 'build/handset.wasm', offer: [S1], server: {} };
     case 'p256':
       return { suite: 'p256', deploy: [S1, S2], firmware: 'build/handset-dual.wasm', offer: [S2, S1], server: { suites: [S2, S1] } };
+    case 'fs':
+      // suite 3 on suite 1's PKI: the same keys and certificates; A sends HELLO_E (startFs)
+      return { suite: 'fs', deploy: [S1], firmware: 'build/handset-fs.wasm', offer: [S3], server: {} };
     default:
       throw new Error(`unknown suite ${JSON.stringify(name)} (one of ${DEMO_SUITES.join(', ')})`);
   }
@@ -42,12 +47,12 @@ export function suiteSetup(name: string): SuiteSetup {
 
 /** Loads the setup's firmware (once per run; provisionHandset then (re)provisions it). */
 export async function loadHandset(s: SuiteSetup): Promise<Handset> {
-  return Handset.load(s.suite === 'p256' ? { build: 'dual' } : {});
+  return Handset.load(s.suite === 'p256' ? { build: 'dual' } : s.suite === 'fs' ? { build: 'fs' } : {});
 }
 
 /** Provisions `handset` as the deployed handset `h` for the setup's offer (any previous session is wiped). */
 export function provisionHandset(handset: Handset, s: SuiteSetup, dep: Deployment, h: DeployedHandset): void {
-  if (s.suite === 'x25519') {
+  if (s.suite === 'x25519' || s.suite === 'fs') {
     handset.provision(h.privateKey, dep.ca.publicKey, dep.serverName);
     return;
   }
@@ -58,6 +63,11 @@ export function provisionHandset(handset: Handset, s: SuiteSetup, dep: Deploymen
     p256: { secretKey: h.p256.privateKey, caPublicKey: dep.caP256.publicKey },
     serverName: dep.serverName,
   });
+}
+
+/** Message 1 for the setup: suite 3's HELLO_E (startFs), else the classic HELLO. */
+export function startFor(s: SuiteSetup, handset: Handset): (nowSec: number) => Uint8Array {
+  return s.suite === 'fs' ? (t) => handset.startFs(t) : (t) => handset.start(t);
 }
 
 /** The handset's ID_A as B sees it: from the first offered suite's key. */
