@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * airshake command line.
- *   airshake demo [--link gsm|gprs|nbiot|ltem|fast] [--suite x25519|p256] [--json] [--message TEXT]
+ *   airshake demo [--link gsm|gprs|nbiot|ltem|fast] [--suite x25519|p256|fs] [--cached-server-cert] [--json] [--message TEXT]
  *   airshake pki ca --dir DIR [--name NAME] [--days N] [--suite x25519|p256]
  *   airshake pki issue --dir DIR --name NAME [--days N] [--suite x25519|p256]   (handset or server certificate)
  *   airshake pki enrol --store FILE CERT.der...              (one subject's certificates: one handset)
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { VirtualClock } from './link/clock.js';
 import { PROFILE_NAMES, getProfile } from './link/profiles.js';
 import { Handset } from './handset.js';
-import { DEMO_SUITES, handsetId, loadHandset, provisionHandset, suiteSetup } from './sim/suites.js';
+import { DEMO_SUITES, handsetId, loadHandset, provisionHandset, startFor, suiteSetup } from './sim/suites.js';
 import { createDeployment } from './sim/deployment.js';
 import { runHandshake } from './sim/run.js';
 import { readCa, writeCa, writeIssued, type PkiSuite } from './pki/files.js';
@@ -36,7 +36,7 @@ import { runSerialClient } from './serial/client.js';
 import { serialDemo } from './serial/demo.js';
 
 const usage = `usage:
-  airshake demo [--link ${PROFILE_NAMES.join('|')}] [--suite ${DEMO_SUITES.join('|')}] [--json] [--message TEXT]
+  airshake demo [--link ${PROFILE_NAMES.join('|')}] [--suite ${DEMO_SUITES.join('|')}] [--cached-server-cert] [--json] [--message TEXT]
   airshake pki ca --dir DIR [--name NAME] [--days N] [--suite x25519|p256]
   airshake pki issue --dir DIR --name NAME [--days N] [--suite x25519|p256]
   airshake pki enrol --store FILE CERT.der...
@@ -51,9 +51,12 @@ async function demo(argv: string[]): Promise<number> {
     link: { type: 'string', default: 'gsm' }, json: { type: 'boolean', default: false },
     message: { type: 'string', default: 'hello from handset-0001' },
     suite: { type: 'string', default: 'x25519' },
+    'cached-server-cert': { type: 'boolean', default: false },
   } });
   const profile = getProfile(values.link!);
   const setup = suiteSetup(values.suite!);
+  const cached = values['cached-server-cert']!;
+  if (cached && setup.suite !== 'fs') throw new Error('--cached-server-cert needs --suite fs (suite 3 names the server certificate A holds)');
   const epochSec = Math.floor(Date.now() / 1000);
   const dep = createDeployment({ now: epochSec, handsets: 1, suites: setup.deploy });
   try {
@@ -62,14 +65,17 @@ async function demo(argv: string[]): Promise<number> {
     const handset = await loadHandset(setup);
     const h = dep.handsets[0]!;
     provisionHandset(handset, setup, dep, h);
+    // the handset holds C_B (checked like a received one): its hello names it, B leaves it out
+    if (cached) handset.cacheServer(dep.server.cert, epochSec);
     const appData = new TextEncoder().encode(values.message!);
-    const r = runHandshake({ clock, epochSec, profile, handset, server, appData });
+    const r = runHandshake({ clock, epochSec, profile, handset, server, appData, start: startFor(setup, handset) });
     const out = {
       link: profile.name,
       linkFigures: { bitRate: profile.bitRate, latencyMs: profile.latencyMs, mtu: profile.mtu },
       suite: SUITE_NAMES[r.suite] ?? r.suite,
       suitesOffered: setup.offer.map((x) => SUITE_NAMES[x] ?? x),
       firmware: setup.firmware,
+      serverCertByReference: setup.suite === 'fs' ? cached : undefined,
       ok: r.ok,
       messages: r.messages.map((m) => ({ from: m.from, to: m.to, kind: m.kind, bytes: m.bytes, appBytes: m.appBytes, sentAtMs: round(m.sentAtMs), deliveredAtMs: m.deliveredAtMs === null ? null : round(m.deliveredAtMs) })),
       messagesUntilFirstAppData: r.messages.findIndex((m) => m.kind === 'finish') + 1,
@@ -89,6 +95,7 @@ async function demo(argv: string[]): Promise<number> {
       console.log(`airshake demo: handset A (firmware ${setup.firmware}) <-> server B over the emulated '${profile.name}' link`);
       console.log(`  ${profile.description}`);
       console.log(`  A offers ${out.suitesOffered.join(', ')}; B chose ${out.suite}`);
+      if (setup.suite === 'fs') console.log(`  C_B ${cached ? 'held by A and named by reference in its hello: B leaves it out' : 'sent by B, encrypted under the ephemeral exchange'}`);
       console.log(`  ID_A ${out.idA}; certificates from a throwaway CA; C_A fetched from a SQLite store\n`);
       console.log('  #  direction  message     bytes  app bytes   sent at (ms)  arrives at (ms)');
       r.messages.forEach((m, i) => {
