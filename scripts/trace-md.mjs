@@ -39,7 +39,31 @@ function keyUpdateSection() {
   return s;
 }
 
-const SECTIONS = [...SUITES.map((x) => ({ marker: x.marker, text: () => section(x) })), { marker: 'TRACEKU', text: keyUpdateSection }];
+/** The suite-3 section, from test/vectors/trace-suite3.json (host/trace/suite3.ts): C_B sent, then by reference. */
+function suite3Section() {
+  const t = JSON.parse(readFileSync('test/vectors/trace-suite3.json', 'utf8'));
+  let s = 'Inputs (`test/vectors/trace-suite3.json`, computed by `host/trace/suite3.ts`): the suite-1 trace\'s time, PKI, static keys and certificates, and\n\n';
+  s += '| input | value |\n|---|---|\n';
+  for (const [k, v] of Object.entries(t.inputs)) s += `| ${k} | \`${v}\` |\n`;
+  s += `| ID_A | \`${t.idA}\` |\n| ref_B = SHA-256(C_B)[0..4] | \`${t.refB}\` |\n\n`;
+  for (const [name, title] of [['full', 'B sends C_B (no ref_B in the hello)'], ['byReference', 'A names the C_B it holds; B leaves it out']]) {
+    const c = t[name];
+    s += `#### ${title}\n\n`;
+    s += `Message 1, A → B (${c.sizes.m1} bytes):\n\n\`\`\`\n${wrap(c.messages.m1)}\n\`\`\`\n\n`;
+    s += `Message 2, B → A (${c.sizes.m2} bytes):\n\n\`\`\`\n${wrap(c.messages.m2)}\n\`\`\`\n\n`;
+    s += `Message 3, A → B (${c.sizes.m3} bytes, record 0 carrying "hello from A"; ${c.sizes.bytesBeforeFirstAppByte} bytes on air before its first application byte):\n\n\`\`\`\n${wrap(c.messages.m3)}\n\`\`\`\n\n`;
+    s += '| value | hex |\n|---|---|\n';
+    for (const [k, v] of Object.entries(c.derived)) s += `| ${k} | \`${v}\` |\n`;
+    s += '\n';
+  }
+  return s;
+}
+
+const SECTIONS = [
+  ...SUITES.map((x) => ({ marker: x.marker, text: () => section(x) })),
+  { marker: 'TRACEKU', text: keyUpdateSection },
+  { marker: 'TRACE3', text: suite3Section },
+];
 
 if (process.argv.includes('--write')) {
   let doc = readFileSync('docs/PROTOCOL.md', 'utf8');

@@ -1,5 +1,5 @@
 // npm run verify:model: model-checks the airshake handshake against a Dolev-Yao attacker
-// (model/airshake.pml, docs/MODEL.md) with SPIN. For each check: `spin -a` with the check's -D
+// (model/airshake.pml for suite 1, model/airshake3.pml for suite 3; docs/MODEL.md) with SPIN. For each check: `spin -a` with the check's -D
 // switches in a temporary directory, gcc builds the verifier `pan` (-DSAFETY: assertions and
 // end states, no cycles), `./pan` searches the whole bounded state space, and its "errors: N"
 // decides: 0 = the property holds within the bounds, N > 0 = SPIN found a counterexample.
@@ -7,7 +7,8 @@
 // Exit 0 iff every check came out as expected.
 //
 //   node scripts/verify-model.mjs [--quick] [--trails] [--only id,id] [--jobs n] [--keep]
-//     --quick   CI bounds: 2 sessions of A, 2 of B (default: 3+2 and 2+3 for the properties)
+//     --quick   CI bounds: 2 sessions of A, 2 of B (default: 3+2 and 2+3 for suite 1's
+//               properties, 3+2 for suite 3's)
 //     --trails  replay each counterexample (spin -t) and print its events
 //     --only    run only these checks
 //     --jobs    verifications run in parallel (default 2 with --quick, else 1: ~0.5 GB each)
@@ -20,7 +21,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const model = path.join(root, 'model', 'airshake.pml');
+const modelDir = path.join(root, 'model');
+const MODEL1 = 'airshake.pml';
+const MODEL3 = 'airshake3.pml';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -35,6 +38,9 @@ const jobs = Math.max(1, jobsArg >= 0 ? Number(args[jobsArg + 1]) || 1 : quick ?
 // found there is one), properties that must hold at the mode's bounds.
 const SMALL = [[2, 2]];
 const PROPERTY_BOUNDS = quick ? SMALL : [[3, 2], [2, 3]];
+// Suite 3's state spaces are larger (ephemeral keys, ref_B, the certificate field): its
+// properties run at 3+2 in the full run (docs/MODEL.md has the figures).
+const PROPERTY_BOUNDS_3 = quick ? SMALL : [[3, 2]];
 
 const CHECKS = [
   // The four properties of the sound model.
@@ -52,6 +58,8 @@ const CHECKS = [
   // The two required weakenings.
   { id: 'weak-kci', kind: 'weakening', expect: 'counterexample', defs: ['WEAK_KCI', 'PROP_AGREE_A'], bounds: SMALL,
     what: 'attacker holds sk_A: it impersonates B to A (agreement for A fails)' },
+  { id: 'weak-kci-b', kind: 'weakening', expect: 'counterexample', defs: ['WEAK_KCI_B', 'PROP_AGREE_B'], bounds: SMALL,
+    what: 'attacker holds sk_B: it impersonates A to B (agreement for B fails)' },
   { id: 'weak-mac-no-suites', kind: 'weakening', expect: 'counterexample', defs: ['WEAK_MAC_NO_SUITES', 'PROP_DOWNGRADE'], bounds: SMALL,
     what: "MAC_B without A's suite list: downgrade to suite 2" },
   // Further weakenings: each property's checks are not vacuous.
@@ -70,6 +78,34 @@ const CHECKS = [
     what: "cache entries kept W, not 2W: A's hello (clock ahead by W) is accepted again" },
   { id: 'timed-restamped-hello', kind: 'extra', expect: 'counterexample', defs: ['TIMED', 'PROP_REPLAY_ACCEPT', 'REPLAY_HONEST_ONLY'], bounds: [[1, 2]],
     what: "with a clock: after 2W, A's hello with a new time passes B's message-1 checks (it cannot complete)" },
+
+  // Suite 3 (model/airshake3.pml): ephemeral keys, ee/es/se/ss, C_B encrypted or by reference.
+  { id: 's3-agreement', model: MODEL3, kind: 'property', expect: 'holds', defs: ['PROP_AGREE'], bounds: PROPERTY_BOUNDS_3, big: true,
+    what: 'suite 3: injective agreement of A and B on ID_A, E_A, E_B, ref_B, C_B and keys (both directions)' },
+  { id: 's3-secrecy', model: MODEL3, kind: 'property', expect: 'holds', defs: ['PROP_SECRECY'], bounds: PROPERTY_BOUNDS_3, big: true,
+    what: 'suite 3: the attacker never derives the session keys of an A-B session' },
+  { id: 's3-forward-secrecy', model: MODEL3, kind: 'property', expect: 'holds', defs: ['PROP_FS'], bounds: PROPERTY_BOUNDS_3, big: true,
+    what: 'suite 3: sk_A and sk_B leak at any moment; no session completed before has a derivable key' },
+  { id: 's3-kci-a', model: MODEL3, kind: 'property', expect: 'holds', defs: ['LEAK_SK_A', 'PROP_AGREE_A'], bounds: PROPERTY_BOUNDS_3, big: true,
+    what: 'suite 3, sk_A known from the start: A still completes with B only if B took part (no KCI)' },
+  { id: 's3-kci-b', model: MODEL3, kind: 'property', expect: 'holds', defs: ['LEAK_SK_B', 'PROP_AGREE_B'], bounds: PROPERTY_BOUNDS_3, big: true,
+    what: 'suite 3, sk_B known from the start: B still completes with A only if A took part (no KCI)' },
+  { id: 's3-replay', model: MODEL3, kind: 'property', expect: 'holds', defs: ['PROP_REPLAY'], bounds: PROPERTY_BOUNDS_3, big: true,
+    what: 'suite 3: B never completes twice for the same (ID_A, E_A)' },
+  { id: 's3-sanity-honest-run', model: MODEL3, kind: 'sanity', expect: 'counterexample', defs: ['REACH_AB'], bounds: SMALL,
+    what: 'suite 3: an A-B handshake completes (the claim "never" must be refuted)' },
+  { id: 's3-sanity-by-reference', model: MODEL3, kind: 'sanity', expect: 'counterexample', defs: ['REACH_AB_REF'], bounds: SMALL,
+    what: 'suite 3: an A-B handshake with C_B left out by reference completes' },
+  { id: 's3-weak-no-ee', model: MODEL3, kind: 'weakening', expect: 'counterexample', defs: ['WEAK_NO_EE', 'PROP_FS'], bounds: SMALL,
+    what: 'suite 3 without ee (es, se, ss): sk_A and sk_B recover a completed session key (no forward secrecy)' },
+  { id: 's3-weak-no-es', model: MODEL3, kind: 'weakening', expect: 'counterexample', defs: ['WEAK_NO_ES', 'LEAK_SK_A', 'PROP_AGREE_A'], bounds: SMALL,
+    what: 'suite 3 without es (ee, se, ss), sk_A known: the attacker impersonates B to A (KCI)' },
+  { id: 's3-weak-no-se', model: MODEL3, kind: 'weakening', expect: 'counterexample', defs: ['WEAK_NO_SE', 'LEAK_SK_B', 'PROP_AGREE_B'], bounds: SMALL,
+    what: 'suite 3 without se (ee, es, ss), sk_B known: the attacker impersonates A to B (KCI)' },
+  { id: 's3-weak-no-name-check', model: MODEL3, kind: 'weakening', expect: 'counterexample', defs: ['WEAK_NO_NAME_CHECK', 'PROP_SECRECY'], bounds: SMALL,
+    what: "suite 3, A accepts any CA-signed certificate: the attacker's C_I (secrecy fails)" },
+  { id: 's3-weak-no-replay-cache', model: MODEL3, kind: 'weakening', expect: 'counterexample', defs: ['WEAK_NO_REPLAY_CACHE', 'PROP_REPLAY'], bounds: SMALL,
+    what: 'suite 3, no replay cache: B completes twice on one (ID_A, E_A)' },
 ];
 
 function have(cmd, versionArg) {
@@ -84,9 +120,11 @@ if (!have('gcc', '--version')) {
   console.error('verify-model: gcc not found (SPIN compiles its verifier with it): apt-get install -y gcc');
   process.exit(2);
 }
-if (!existsSync(model)) {
-  console.error(`verify-model: ${model} is missing`);
-  process.exit(2);
+for (const m of [MODEL1, MODEL3]) {
+  if (!existsSync(path.join(modelDir, m))) {
+    console.error(`verify-model: ${path.join(modelDir, m)} is missing`);
+    process.exit(2);
+  }
 }
 
 function run(cmd, argv, cwd) {
@@ -105,18 +143,19 @@ async function verify(check, [na, nb]) {
   const t0 = performance.now();
   const result = { dir, na, nb };
   try {
-    copyFileSync(model, path.join(dir, 'airshake.pml'));
+    const file = check.model ?? MODEL1;
+    copyFileSync(path.join(modelDir, file), path.join(dir, file));
     const defs = [`-DNA=${na}`, `-DNB=${nb}`, ...check.defs.map((d) => `-D${d}`)];
-    const gen = await run('spin', ['-a', ...defs, 'airshake.pml'], dir);
+    const gen = await run('spin', ['-a', ...defs, file], dir);
     if (!gen.ok) return Object.assign(result, { verdict: 'error', detail: `spin -a failed: ${gen.out.trim()}` });
     // A counterexample search asks for the shortest one (-DREACH and -i): readable trails.
     const wantCx = check.expect === 'counterexample';
     // Big state spaces: a bigger hash table (2^w slots) and an optimised pan; small ones: a
     // quicker compile (gcc -O2 on pan.c takes longer than most of these searches).
-    const big = na * nb > 4 || check.defs.includes('TIMED');
+    const big = na * nb > 4 || check.defs.includes('TIMED') || check.big === true;
     const cc = await run('gcc', [big ? '-O2' : '-O0', '-w', '-DSAFETY', ...(wantCx ? ['-DREACH'] : []), '-o', 'pan', 'pan.c'], dir);
     if (!cc.ok) return Object.assign(result, { verdict: 'error', detail: `gcc failed: ${cc.out.trim().slice(0, 2000)}` });
-    const pan = await run('./pan', ['-m10000', `-w${big ? 23 : 20}`, ...(wantCx ? ['-i'] : [])], dir);
+    const pan = await run('./pan', ['-m10000', `-w${big ? (na * nb > 4 && check.big ? 26 : 23) : 20}`, ...(wantCx ? ['-i'] : [])], dir);
     const out = pan.out;
     const errors = /errors: (\d+)/.exec(out);
     if (!errors) return Object.assign(result, { verdict: 'error', detail: `pan gave no verdict (status ${pan.status}): ${out.trim().slice(-2000)}` });
@@ -128,9 +167,11 @@ async function verify(check, [na, nb]) {
     result.truncated = /max search depth too small/.test(out);
     if (result.errors > 0) {
       result.verdict = 'counterexample';
-      result.violation = [...out.matchAll(/pan:\d+: (.*) \(at depth \d+\)/g)].at(-1)?.[1] ?? ''; // -i: the last is the shortest
-      if (trails && existsSync(path.join(dir, 'airshake.pml.trail'))) {
-        const replay = await run('spin', ['-t', ...defs, 'airshake.pml'], dir);
+      const found = [...out.matchAll(/pan:\d+: (.*) \(at depth (\d+)\)/g)].at(-1); // -i: the last is the shortest
+      result.violation = found?.[1] ?? '';
+      result.cxDepth = found ? Number(found[2]) : NaN;
+      if (trails && existsSync(path.join(dir, `${file}.trail`))) {
+        const replay = await run('spin', ['-t', ...defs, file], dir);
         result.trail = replay.out.split('\n')
           .filter((l) => /^\s*(A\d|B\d|--)|assertion violated/.test(l))
           .map((l) => l.trim().replace(/^spin: .*?, Error: /, '=> '));
@@ -178,7 +219,9 @@ function report(check, r) {
     `NA=${r.na} NB=${r.nb}`,
     `states=${Number.isFinite(r.states) ? r.states : '?'}`.padEnd(16),
     `time=${r.seconds.toFixed(1)}s`.padEnd(11),
-    `mem=${Number.isFinite(r.memMB) ? Math.round(r.memMB) : '?'}MB`,
+    `mem=${Number.isFinite(r.memMB) ? Math.round(r.memMB) : '?'}MB`.padEnd(11),
+    `depth=${Number.isFinite(r.depth) ? r.depth : '?'}`,
+    ...(Number.isFinite(r.cxDepth) ? [`trail=${r.cxDepth}`] : []),
   ];
   console.log(cols.join(' '));
   console.log(`      ${check.kind}: ${check.what}`);
