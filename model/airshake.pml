@@ -1,6 +1,7 @@
 /*
  * airshake handshake (docs/PROTOCOL.md, suite 1) against a Dolev-Yao attacker: a symbolic model
- * for SPIN. docs/MODEL.md explains the abstractions; scripts/verify-model.mjs runs every check.
+ * for SPIN (suite 3, the forward-secret one: airshake3.pml). docs/MODEL.md explains the
+ * abstractions; scripts/verify-model.mjs runs every check.
  *
  *   1  A -> B : offer, random_A, time, ID_A
  *   2  B -> A : suite, random_B, C_B, MAC_B = KDF(PRK, "mac_b" || TH2)
@@ -16,7 +17,8 @@
  *   -DPROP_REPLAY     B never completes twice for the same (ID_A, random_A)
  *   -DREACH_AB        sanity: asserts that A and B never complete together (must FAIL)
  * Deliberate weakenings (each must yield a counterexample):
- *   -DWEAK_KCI             the attacker also holds sk_A
+ *   -DWEAK_KCI             the attacker also holds sk_A (impersonates B to A)
+ *   -DWEAK_KCI_B           the attacker also holds sk_B (impersonates A to B)
  *   -DWEAK_MAC_NO_SUITES   MAC_B leaves A's suite list out of TH2
  *   -DWEAK_NO_NAME_CHECK   A accepts any CA-signed certificate, not only the expected name
  *   -DWEAK_NO_REPLAY_CACHE B keeps no replay cache
@@ -102,13 +104,19 @@
 #define MACA(z, ra, rb, o, t, ida, s, srv) TERM(L_MACA, z, ra, rb, o, t, ida, s, srv)
 #define KEY(z, ra, rb, o, t, ida, s, srv)  TERM(L_KEY, z, ra, rb, o, t, ida, s, srv)
 
-/* Static private keys the attacker holds: its own, and sk_A under WEAK_KCI. It can compute
-   DH(x, y) iff it holds sk_x or sk_y (public keys are public). */
+/* Static private keys the attacker holds: its own, sk_A under WEAK_KCI, sk_B under WEAK_KCI_B.
+   It can compute DH(x, y) iff it holds sk_x or sk_y (public keys are public). */
 #ifdef WEAK_KCI
-#define HAS_SK(x)  ((x) == I || (x) == A)
+#define HAS_SK_A true
 #else
-#define HAS_SK(x)  ((x) == I)
+#define HAS_SK_A false
 #endif
+#ifdef WEAK_KCI_B
+#define HAS_SK_B true
+#else
+#define HAS_SK_B false
+#endif
+#define HAS_SK(x)  ((x) == I || ((x) == A && HAS_SK_A) || ((x) == B && HAS_SK_B))
 #define KNOWS_Z(x, y) (HAS_SK(x) || HAS_SK(y))
 
 /* ---- Session state. Everything an honest agent sends is a function of it, so it is also
