@@ -2,7 +2,7 @@
 // TLS 1.3/1.2 mutual-auth exchanges and the EDHOC reference rows.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { AIRSHAKE_PROTOCOL, AIRSHAKE_PROTOCOL_SUITE2, checkSvg, renderSvg, renderTable, runProtocolBench, type ProtocolBenchResult, type ProtocolRow } from '../host/bench/protocol.js';
+import { AIRSHAKE_PROTOCOL, AIRSHAKE_PROTOCOL_FS, AIRSHAKE_PROTOCOL_FS_CACHED, AIRSHAKE_PROTOCOL_SUITE2, checkSvg, renderSvg, renderTable, runProtocolBench, type ProtocolBenchResult, type ProtocolRow } from '../host/bench/protocol.js';
 
 let result: ProtocolBenchResult | undefined;
 const rows = (): ProtocolRow[] => { assert.ok(result, 'bench did not run'); return result.rows; };
@@ -14,7 +14,7 @@ test('run the protocol bench on gsm', { timeout: 60_000 }, async () => {
   result = await runProtocolBench({ links: ['gsm'], throughput: false });
   assert.equal(result.throughput, undefined);
   assert.ok(rows().every((r) => r.link === 'gsm'));
-  assert.equal(rows().length, 8);
+  assert.equal(rows().length, 10);
 });
 
 test('airshake: 3 flights, at most 400 bytes and 1250 ms before the first application data', () => {
@@ -36,6 +36,16 @@ test('airshake suite 2 (P-256): 3 flights, suite 2 chosen from an offer of two; 
   assert.ok(b.timeToFirstAppDataMs > a.timeToFirstAppDataMs);
   const tls13p256 = row('TLS 1.3 mutual auth (P-256)');
   assert.ok(b.bytesBeforeFirstAppByte < tls13p256.bytesBeforeFirstAppByte && b.timeToFirstAppDataMs < tls13p256.timeToFirstAppDataMs);
+});
+
+test('airshake suite 3: forward secret in three flights; with C_B by reference at most 95 bytes before the first application byte, fewer than EDHOC method 3', () => {
+  const fs = row(AIRSHAKE_PROTOCOL_FS), cached = row(AIRSHAKE_PROTOCOL_FS_CACHED);
+  const edhoc3 = rows().find((r) => r.protocol.startsWith('EDHOC method 3'))!;
+  for (const r of [fs, cached]) { assert.equal(r.flights, 3); assert.match(r.notes ?? '', /^X25519E-Ed25519-ChaCha20Poly1305-SHA256;/); }
+  assert.ok(cached.bytesBeforeFirstAppByte <= 95, `${cached.bytesBeforeFirstAppByte} bytes`);
+  assert.ok(cached.bytesBeforeFirstAppByte < edhoc3.bytesBeforeFirstAppByte);
+  assert.ok(cached.timeToFirstAppDataMs < row(AIRSHAKE_PROTOCOL).timeToFirstAppDataMs);
+  assert.ok(fs.bytesBeforeFirstAppByte > cached.bytesBeforeFirstAppByte + 200, 'the encrypted C_B');
 });
 
 test('TLS 1.3 needs more bytes and more time than airshake (as sent and leaf-only)', () => {

@@ -10,6 +10,9 @@
  *   count up to and including message 3 (B's echo is not counted).
  * - `airshake suite 2 (P-256)`: the same with the dual firmware (build/handset-dual.wasm)
  *   offering suites 2 and 1, and B preferring 2 (host/sim/suites.ts).
+ * - `airshake suite 3 (forward secret)` and `airshake suite 3, C_B by reference`: the
+ *   forward-secret firmware (build/handset-fs.wasm), with B's certificate sent encrypted, and
+ *   held by A (provisioned with cacheServer) and named by reference.
  * - `TLS 1.3/1.2 mutual auth (P-256/Ed25519)`: real node:tls exchanges recorded once each by
  *   host/bench/tls.ts (the transcripts do not depend on the link) and replayed on each profile by
  *   linkTime(). Session tickets are off. As sent, each Certificate message carries the leaf and
@@ -41,7 +44,7 @@ import { VirtualClock } from '../link/clock.js';
 import { PROFILE_NAMES, getProfile, type LinkProfile } from '../link/profiles.js';
 import { SUITE_NAMES } from '../protocol/constants.js';
 import { createDeployment } from '../sim/deployment.js';
-import { loadHandset, provisionHandset, suiteSetup } from '../sim/suites.js';
+import { loadHandset, provisionHandset, startFor, suiteSetup } from '../sim/suites.js';
 import { runHandshake } from '../sim/run.js';
 import {
   SERVER_NAME, linkTime, makeTlsPki, recordTlsExchange, withoutCaCert,
@@ -100,6 +103,8 @@ const TLS_CONFIGS: { version: TlsVersion; keyType: TlsKeyType; protocol: string 
 
 export const AIRSHAKE_PROTOCOL = 'airshake suite 1';
 export const AIRSHAKE_PROTOCOL_SUITE2 = 'airshake suite 2 (P-256)';
+export const AIRSHAKE_PROTOCOL_FS = 'airshake suite 3 (forward secret)';
+export const AIRSHAKE_PROTOCOL_FS_CACHED = 'airshake suite 3, C_B by reference';
 
 export const EDHOC_REFERENCES: { protocol: string; messages: [number, number, number]; source: string; notes: string }[] = [
   {
@@ -129,7 +134,13 @@ export function flightsTime(sizes: number[], profile: LinkProfile): number {
 /** One airshake row per link for each suite: suite 1 (handset.wasm) and suite 2 (handset-dual.wasm, offering 2 then 1). */
 async function airshakeRows(profiles: LinkProfile[], appData: Uint8Array): Promise<ProtocolRow[]> {
   const rows: ProtocolRow[] = [];
-  for (const [name, protocol] of [['x25519', AIRSHAKE_PROTOCOL], ['p256', AIRSHAKE_PROTOCOL_SUITE2]] as const) {
+  const runs = [
+    { name: 'x25519', protocol: AIRSHAKE_PROTOCOL, cached: false },
+    { name: 'p256', protocol: AIRSHAKE_PROTOCOL_SUITE2, cached: false },
+    { name: 'fs', protocol: AIRSHAKE_PROTOCOL_FS, cached: false },
+    { name: 'fs', protocol: AIRSHAKE_PROTOCOL_FS_CACHED, cached: true },
+  ] as const;
+  for (const { name, protocol, cached } of runs) {
     const setup = suiteSetup(name);
     const epochSec = Math.floor(Date.now() / 1000);
     const dep = createDeployment({ now: epochSec, handsets: 1, suites: setup.deploy });
@@ -138,9 +149,10 @@ async function airshakeRows(profiles: LinkProfile[], appData: Uint8Array): Promi
       const h = dep.handsets[0]!;
       for (const profile of profiles) {
         provisionHandset(handset, setup, dep, h);
+        if (cached) handset.cacheServer(dep.server.cert, epochSec);
         const clock = new VirtualClock();
         const server = dep.makeServer(() => epochSec * 1000 + clock.now(), { ...setup.server, onApplicationData: (d) => d });
-        const r = runHandshake({ clock, epochSec, profile, handset, server, appData });
+        const r = runHandshake({ clock, epochSec, profile, handset, server, appData, start: startFor(setup, handset) });
         if (!r.ok || r.timeToFirstAppDataMs === null) {
           throw new Error(`${protocol} handshake failed on ${profile.name}: ${JSON.stringify(r.handsetError)} ${JSON.stringify(r.serverEvents.filter((e) => e.type === 'failed'))}`);
         }
@@ -158,7 +170,7 @@ async function airshakeRows(profiles: LinkProfile[], appData: Uint8Array): Promi
           flights: 3,
           bytesBeforeFirstAppByte: r.bytesBeforeFirstAppByte,
           timeToFirstAppDataMs: round3(r.timeToFirstAppDataMs),
-          notes: `${SUITE_NAMES[r.suite] ?? r.suite}; ${offer}firmware handset (${setup.firmware}) vs server B; ${appData.length} bytes of application data in message 3; C_B sent, C_A looked up by ID_A`,
+          notes: `${SUITE_NAMES[r.suite] ?? r.suite}; ${offer}firmware handset (${setup.firmware}) vs server B; ${appData.length} bytes of application data in message 3; ${cached ? 'C_B held by A and named by reference (not sent)' : setup.suite === 'fs' ? 'C_B sent encrypted' : 'C_B sent'}, C_A looked up by ID_A`,
         });
       }
     } finally {
@@ -496,6 +508,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 export const CHART_SERIES: { protocol: string; label: string; color: string; dashed?: boolean }[] = [
   { protocol: AIRSHAKE_PROTOCOL, label: 'airshake suite 1', color: '#1b7837' },
   { protocol: AIRSHAKE_PROTOCOL_SUITE2, label: 'airshake suite 2 (P-256)', color: '#7fbc41' },
+  { protocol: AIRSHAKE_PROTOCOL_FS_CACHED, label: 'airshake suite 3, C_B cached', color: '#00441b' },
   { protocol: 'TLS 1.3 mutual auth (P-256)', label: 'TLS 1.3 P-256', color: '#2166ac' },
   { protocol: 'TLS 1.3 mutual auth (Ed25519)', label: 'TLS 1.3 Ed25519', color: '#74add1' },
   { protocol: 'TLS 1.2 mutual auth (P-256)', label: 'TLS 1.2 P-256', color: '#b2182b' },
@@ -513,7 +526,7 @@ export function renderSvg(rows: ProtocolRow[]): string {
   const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...values) * 3))); // headroom for the labels
   const y = (v: number) => bottom - ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (bottom - top);
   const groupW = (W - left - right) / links.length;
-  const barW = 18, gap = 3;
+  const barW = 16, gap = 3;
   const barsW = CHART_SERIES.length * barW + (CHART_SERIES.length - 1) * gap;
   const fmtV = (v: number) => (v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US'));
   const out: string[] = [];
