@@ -64,6 +64,8 @@ export const ERR_PEER_ALERT: i32 = 0x1a;
 export const ERR_NOT_PROVISIONED: i32 = 0x1b;
 /** Generic handshake failure, what B tells A when the precise reason would help an attacker. */
 export const ERR_HANDSHAKE_FAILED: i32 = 0x1c;
+/** Suite 4: the pre-master secret sealed to A's key in message 2 does not authenticate. */
+export const ERR_KEY_TRANSPORT: i32 = 0x1d;
 
 // --- DER / X.509 ---
 /** An element's length runs past its container or the buffer. */

@@ -23,6 +23,8 @@ interface HandsetExports {
   cacheServer?(certLen: number, now: number): number;
   forgetServer?(): void;
   serverCached?(): number;
+  /** Forward-secret build: the classic hello's offer among suites 1 and 4 (ids from the low byte, 0 ends). */
+  offer?(order: number): number;
   start(now: number): number;
   finish(inLen: number, now: number, appLen: number): number;
   seal(n: number): number;
@@ -197,6 +199,20 @@ export class Handset {
     this.put(this.exports.inBuf() >>> 0, this.exports.inCap() >>> 0, cert, 'cacheServer');
     const rc = x.cacheServer(cert.length, now >>> 0);
     if (rc < 0) throw new HandshakeError(-rc, `cacheServer: ${errName(-rc)}`);
+  }
+
+  /**
+   * Forward-secret build: the suites the classic hello (start) offers, most preferred first, among
+   * 1 and 4 (key transport, docs/PROTOCOL.md "Suite 4"). provision() resets it to [1].
+   */
+  offer(suites: readonly number[]): void {
+    const x = this.exports;
+    if (!x.offer) throw new Error('offer: this firmware has no suite 4 (load it with { build: \'fs\' })');
+    if (suites.length === 0 || suites.length > 4 || suites.some((v) => !Number.isInteger(v) || v < 1 || v > 255)) throw new Error(`offer: 1 to 4 suite ids, got [${suites.join(', ')}]`);
+    let order = 0;
+    suites.forEach((v, i) => { order += v * 2 ** (8 * i); });
+    const rc = x.offer(order >>> 0);
+    if (rc < 0) throw new HandshakeError(-rc, `offer: ${errName(-rc)}`);
   }
 
   /** Forgets the cached server certificate. */

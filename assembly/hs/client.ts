@@ -18,7 +18,7 @@ import {
 import {
   ERR_CERT_KEY_TYPE, ERR_CERT_KEY_USAGE, ERR_CERT_NOT_YET_VALID, ERR_CERT_EXPIRED, ERR_CERT_SIGNATURE, ERR_DECODE, ERR_ED25519_POINT, ERR_P256_SCALAR,
   ERR_MAC_B, ERR_NOT_PROVISIONED, ERR_PEER_ALERT, ERR_RECORD, ERR_RECORD_OVERFLOW, ERR_STATE, ERR_SUITE_NOT_OFFERED,
-  ERR_TRAILING, ERR_UNEXPECTED, ERR_WRONG_SERVER, ERR_X25519_ZERO, ERR_X509_TOO_LARGE, OK,
+  ERR_TRAILING, ERR_UNEXPECTED, ERR_WRONG_SERVER, ERR_X25519_ZERO, ERR_X509_TOO_LARGE, ERR_KEY_TRANSPORT, OK,
 } from "../errors";
 import { SHA256_CTX_SIZE, SHA256_OUT, sha256Final, sha256Init, sha256Update } from "../hash/sha256";
 import { hkdfSha256Expand, hkdfSha256Extract } from "../kdf/hkdf_sha256";
@@ -29,8 +29,9 @@ import {
   AEAD_KEY_MAX, AEAD_NONCE_MAX, AEAD_TAG_MAX, CA_KEY_MAX, DH_LEN, OFFERED_SUITE_COUNT, OFFERED_SUITES, SK_LEN, SUITES_LINKED,
   suiteAgree, suiteCaKeyLen, suiteCheckCaKey, suiteKeyLen, suiteKeyType, suiteLinked, suiteNonceLen, suiteOpen, suiteSeal,
   suiteTagLen, suiteVerifyCa, SUITE_P256_ECDSA_AES128CCM8_SHA256, SUITE_X25519_ED25519_CHACHAPOLY_SHA256,
-  SUITE_X25519E_ED25519_CHACHAPOLY_SHA256,
+  SUITE_X25519E_ED25519_CHACHAPOLY_SHA256, SUITE_X25519KT_ED25519_CHACHAPOLY_SHA256,
 } from "./suite";
+import { chacha20Poly1305Open } from "../aead/chacha20poly1305";
 import { SUITE2, SUITE3 } from "./config";
 import { chacha20Xor } from "../aead/chacha20";
 
@@ -96,9 +97,17 @@ export const CC_NEXT_KEYS: u8 = 0x01;
 /** Suite 3's message 2 at its largest: the fixed part, cert_len, C_B, MAC_B. */
 // @ts-ignore: decorator
 @inline const M2E_MAX: usize = M2E_FIXED + 2 + X509_MAX_CERT + MAC_E_LEN;
-/** IN holds message 2 at its largest (suite 3's in the forward-secret build), or a record at its largest. */
+/** Suite 4's key transport in message 2, after C_B: E_B (32), then the sealed pre-master secret (32 + tag 16). */
 // @ts-ignore: decorator
-@inline export const IN_CAP: usize = SUITE3 && M2E_MAX > M2_FIXED + X509_MAX_CERT + MAC_LEN ? M2E_MAX : M2_FIXED + X509_MAX_CERT + MAC_LEN;
+@inline const PMS_LEN: usize = 32;
+// @ts-ignore: decorator
+@inline const KT_LEN: usize = EPH_LEN + PMS_LEN + 16;
+/** Message 2 at its largest: suite 4's in the forward-secret build (which also has suite 3's, smaller). */
+// @ts-ignore: decorator
+@inline const M2_MAX: usize = SUITE3 ? M2_FIXED + X509_MAX_CERT + KT_LEN + MAC_LEN : M2_FIXED + X509_MAX_CERT + MAC_LEN;
+/** IN holds message 2 at its largest, or a record at its largest. */
+// @ts-ignore: decorator
+@inline export const IN_CAP: usize = SUITE3 && M2E_MAX > M2_MAX ? M2E_MAX : M2_MAX;
 /** OUT holds message 3 at its largest (type, MAC_A, record), or an alert, or message 1. */
 // @ts-ignore: decorator
 @inline export const OUT_CAP: usize = 1 + MAC_LEN + 2 + MAX_APP + AEAD_TAG_MAX;
@@ -136,13 +145,16 @@ const CA_PK: usize = memory.data(<i32>(SUITE2 ? CA1_LEN + CA_KEY_MAX : CA1_LEN))
 const NAME: usize = memory.data(<i32>MAX_NAME);
 let nameLen: usize = 0;
 /** Dual build: the offered suites, most preferred first (message 1 lists them), and how many. */
-const OFFER: usize = SUITE2 ? memory.data(<i32>SUITES_LINKED) : 0;
+/** The longest provisioned offer: every suite a build links (the fs build's classic hello: 1 and 4). */
+// @ts-ignore: decorator
+@inline const MAX_OFFER: usize = SUITE3 ? 2 : SUITES_LINKED;
+const OFFER: usize = SUITE2 || SUITE3 ? memory.data(<i32>MAX_OFFER) : 0;
 let offerCount: usize = 0;
 
 // @ts-ignore: decorator
-@inline function offerPtr(): usize { return SUITE2 ? OFFER : OFFERED_SUITES; }
+@inline function offerPtr(): usize { return SUITE2 || SUITE3 ? OFFER : OFFERED_SUITES; }
 // @ts-ignore: decorator
-@inline function offerLen(): usize { return SUITE2 ? offerCount : OFFERED_SUITE_COUNT; }
+@inline function offerLen(): usize { return SUITE2 || SUITE3 ? offerCount : OFFERED_SUITE_COUNT; }
 // @ts-ignore: decorator
 @inline function skOf(s: u8): usize { return SUITE2 && s == SUITE_P256_ECDSA_AES128CCM8_SHA256 ? SK_A + SK_LEN : SK_A; }
 // @ts-ignore: decorator
@@ -332,7 +344,31 @@ export function clientProvision(sk: usize, caPk: usize, name: usize, n: usize): 
   sha256Final(TH_CTX, TH);
   memory.copy(ID_A, TH, ID_LEN);
   wipe(TH, SHA256_OUT); wipe(PSPKI, 44);
+  if (SUITE3) { store<u8>(OFFER, SUITE_X25519_ED25519_CHACHAPOLY_SHA256); offerCount = 1; }
   state = ST_READY;
+  return OK;
+}
+
+/**
+ * Forward-secret build: the classic hello's offer among suites 1 and 4, most preferred first,
+ * one id per byte from the low byte, ended by a 0 byte (0x0104: suite 4, then 1). Only in READY
+ * (provision() offers suite 1 alone). OK, or -ERR_DECODE for an unknown, repeated or missing
+ * suite (the offer is then unchanged), -ERR_STATE.
+ */
+export function clientOffer(order: u32): i32 {
+  if (!SUITE3) return -ERR_STATE;
+  if (state != ST_READY) return -ERR_STATE;
+  let count: usize = 0, seen: u32 = 0, o = order;
+  while (o != 0) {
+    let s = <u8>(o & 0xff);
+    o >>= 8;
+    if ((s != SUITE_X25519_ED25519_CHACHAPOLY_SHA256 && s != SUITE_X25519KT_ED25519_CHACHAPOLY_SHA256) || (seen & (1 << s)) != 0) return -ERR_DECODE;
+    seen |= 1 << s;
+    count++;
+  }
+  if (count == 0) return -ERR_DECODE;
+  for (let i: usize = 0; i < count; i++) store<u8>(OFFER + i, <u8>(order >> (<u32>i * 8)));
+  offerCount = count;
   return OK;
 }
 
@@ -512,7 +548,8 @@ export function clientFinish(inLen: usize, now: u32, appLen: usize): i32 {
   if (!offered) return fail(ERR_SUITE_NOT_OFFERED);
   let certLen = (<usize>load<u8>(IN + 18) << 8) | <usize>load<u8>(IN + 19);
   if (certLen > X509_MAX_CERT) return fail(ERR_X509_TOO_LARGE);
-  let expected = M2_FIXED + certLen + MAC_LEN;
+  let kt = SUITE3 && chosen == SUITE_X25519KT_ED25519_CHACHAPOLY_SHA256;
+  let expected = M2_FIXED + certLen + (kt ? KT_LEN : 0) + MAC_LEN;
   if (inLen < expected) return fail(ERR_DECODE);
   if (inLen > expected) return fail(ERR_TRAILING);
   let rc = checkServerCert(IN + M2_FIXED, certLen, chosen, now);
@@ -522,27 +559,37 @@ export function clientFinish(inLen: usize, now: u32, appLen: usize): i32 {
   // Z = DH(sk_A, pk_B); PRK = HKDF-Extract(random_A || random_B, Z)
   rc = suiteAgree(suite, Z, skOf(suite), x509Key);
   if (rc != OK) { wipe(Z, DH_LEN); return fail(rc); }
-  hkdfSha256Extract(PRK, RANDOMS, 2 * RANDOM_LEN, Z, DH_LEN);
+  if (kt) {
+    // suite 4: pms from the key transport, then PRK = HKDF-Extract(random_A || random_B, pms || Z)
+    rc = openPms(IN + M2_FIXED + certLen, CL_IKM);
+    if (rc != OK) { wipe(Z, DH_LEN); wipe(CL_IKM, 64); return fail(rc); }
+    memory.copy(CL_IKM + PMS_LEN, Z, DH_LEN);
+    hkdfSha256Extract(PRK, RANDOMS, 2 * RANDOM_LEN, CL_IKM, PMS_LEN + DH_LEN);
+    wipe(CL_IKM, 64);
+  } else {
+    hkdfSha256Extract(PRK, RANDOMS, 2 * RANDOM_LEN, Z, DH_LEN);
+  }
   wipe(Z, DH_LEN);
+  let v: u8 = kt ? V4 : 0x31;
   // TH2 = SHA-256(msg1 || msg2 without MAC_B); MAC_B = Expand(PRK, "airshake1 mac_b" || TH2, 16)
   let macB = IN + inLen - MAC_LEN;
   sha256Update(TH_CTX, IN, inLen - MAC_LEN);
   memory.copy(TH_FORK, TH_CTX, SHA256_CTX_SIZE);
   sha256Final(TH_FORK, TH);
-  expand(MAC, MAC_LEN, L_MAC_B, L_MAC_B_LEN);
+  expand(MAC, MAC_LEN, L_MAC_B, L_MAC_B_LEN, v);
   if (!verify16(MAC, macB)) { wipe(PRK, 32); return fail(ERR_MAC_B); }
   // TH3 = SHA-256(msg1 || msg2); MAC_A and the traffic keys come from TH3
   sha256Update(TH_CTX, macB, MAC_LEN);
   sha256Final(TH_CTX, TH);
   store<u8>(OUT, MT_FINISH);
-  expand(OUT + 1, MAC_LEN, L_MAC_A, L_MAC_A_LEN);
+  expand(OUT + 1, MAC_LEN, L_MAC_A, L_MAC_A_LEN, v);
   let kl = suiteKeyLen(suite), nl = suiteNonceLen(suite);
-  expand(K_AB, kl, L_KEY_AB, L_KEY_AB_LEN);
-  expand(IV_AB, nl, L_IV_AB, L_IV_AB_LEN);
-  expand(K_BA, kl, L_KEY_BA, L_KEY_BA_LEN);
-  expand(IV_BA, nl, L_IV_BA, L_IV_BA_LEN);
-  expand(U_AB, UPD_LEN, L_UPD_AB, L_UPD_DIR_LEN);
-  expand(U_BA, UPD_LEN, L_UPD_BA, L_UPD_DIR_LEN);
+  expand(K_AB, kl, L_KEY_AB, L_KEY_AB_LEN, v);
+  expand(IV_AB, nl, L_IV_AB, L_IV_AB_LEN, v);
+  expand(K_BA, kl, L_KEY_BA, L_KEY_BA_LEN, v);
+  expand(IV_BA, nl, L_IV_BA, L_IV_BA_LEN, v);
+  expand(U_AB, UPD_LEN, L_UPD_AB, L_UPD_DIR_LEN, v);
+  expand(U_BA, UPD_LEN, L_UPD_BA, L_UPD_DIR_LEN, v);
   wipe(PRK, 32); wipe(INFO, 48); wipe(MAC, MAC_LEN);
   seqAB = 0; seqBA = 0;
   let n: usize = 1 + MAC_LEN + sealRecordBody(OUT + 1 + MAC_LEN, appLen);
@@ -806,4 +853,34 @@ function finishFs(inLen: usize, now: u32, appLen: usize): i32 {
   wipe(NONCE, AEAD_NONCE_MAX);
   state = ST_ESTABLISHED;
   return <i32>n;
+}
+
+// ---- suite 4: key transport (the seed's claim 6; PROTOCOL.md §Suite 4) -----------------------
+
+/** "airshake4 ecies" (its ninth byte is written over) */
+const L_ECIES: usize = SUITE3 ? memory.data<u8>([0x61, 0x69, 0x72, 0x73, 0x68, 0x61, 0x6b, 0x65, 0x34, 0x20, 0x65, 0x63, 0x69, 0x65, 0x73]) : 0;
+// @ts-ignore: decorator
+@inline const L_ECIES_LEN: usize = 15;
+/** ASCII '4': the ninth byte of suite 4's labels. */
+// @ts-ignore: decorator
+@inline const V4: u8 = 0x34;
+
+/**
+ * The pre-master secret B sealed to pk_A at kt (E_B || ciphertext (32) || tag (16)), opened into
+ * out (32 bytes): Z_e = X25519(sk_A, E_B), K_e || N_e = HKDF-Expand(HKDF-Extract(E_B, Z_e),
+ * "airshake4 ecies", 44), ChaCha20-Poly1305 with no AAD. OK, ERR_X25519_ZERO for a small-order
+ * E_B, ERR_KEY_TRANSPORT when the ciphertext does not authenticate.
+ */
+function openPms(kt: usize, out: usize): i32 {
+  // out = CL_IKM[0..32); Z_e in CL_K2; K_e || N_e at CL_IKM[48..92) (the caller puts Z at [32..64) afterwards)
+  let ke = CL_IKM + 48, ne = CL_IKM + 80;
+  if (x25519(CL_K2, SK_A, kt) != OK) { wipe(CL_K2, 32); return ERR_X25519_ZERO; }
+  hkdfSha256Extract(PRK, kt, EPH_LEN, CL_K2, 32);
+  wipe(CL_K2, 32);
+  memory.copy(INFO, L_ECIES, L_ECIES_LEN);
+  hkdfSha256Expand(ke, 44, PRK, 32, INFO, L_ECIES_LEN);
+  wipe(PRK, 32);
+  let rc = chacha20Poly1305Open(out, ke, ne, 0, 0, kt + EPH_LEN, PMS_LEN, kt + EPH_LEN + PMS_LEN);
+  wipe(ke, 44);
+  return rc == OK ? OK : ERR_KEY_TRANSPORT;
 }

@@ -26,6 +26,12 @@ export const SUITE_P256_ECDSA_AES128CCM8_SHA256: u8 = 0x02;
  * X.509 (the same CA and static key as suite 1), HKDF-SHA256, ChaCha20-Poly1305.
  */
 export const SUITE_X25519E_ED25519_CHACHAPOLY_SHA256: u8 = 0x03;
+/**
+ * Suite 4 (forward-secret build): suite 1 plus key transport (the seed's claim 6): B encrypts a
+ * fresh pre-master secret to A's certified X25519 key (ECIES) in message 2, and it joins the
+ * static-static secret in the key schedule.
+ */
+export const SUITE_X25519KT_ED25519_CHACHAPOLY_SHA256: u8 = 0x04;
 
 /** The suite-1 build's offer, fixed: suite 1 only. (The dual build's offer is provisioned.) */
 export const OFFERED_SUITES: usize = memory.data<u8>([SUITE_X25519_ED25519_CHACHAPOLY_SHA256]);
@@ -66,13 +72,13 @@ export const OFFERED_SUITES: usize = memory.data<u8>([SUITE_X25519_ED25519_CHACH
 /** 1 when this build implements the suite. */
 export function suiteLinked(suite: u8): bool {
   return suite == SUITE_X25519_ED25519_CHACHAPOLY_SHA256 || (SUITE2 && suite == SUITE_P256_ECDSA_AES128CCM8_SHA256)
-    || (SUITE3 && suite == SUITE_X25519E_ED25519_CHACHAPOLY_SHA256);
+    || (SUITE3 && (suite == SUITE_X25519E_ED25519_CHACHAPOLY_SHA256 || suite == SUITE_X25519KT_ED25519_CHACHAPOLY_SHA256));
 }
 
 /** The certificate key type the suite's key agreement needs (der/x509.ts KEY_*). */
 export function suiteKeyType(suite: u8): i32 {
   if (SUITE2 && suite == SUITE_P256_ECDSA_AES128CCM8_SHA256) return KEY_P256;
-  if (SUITE3 && suite == SUITE_X25519E_ED25519_CHACHAPOLY_SHA256) return KEY_X25519;
+  if (SUITE3 && (suite == SUITE_X25519E_ED25519_CHACHAPOLY_SHA256 || suite == SUITE_X25519KT_ED25519_CHACHAPOLY_SHA256)) return KEY_X25519;
   return suite == SUITE_X25519_ED25519_CHACHAPOLY_SHA256 ? KEY_X25519 : -1;
 }
 

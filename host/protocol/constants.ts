@@ -18,11 +18,14 @@ export const Suite = {
   P256_ECDSA_AES128CCM8_SHA256: 0x02,
   /** Suite 3: ephemeral and static X25519 (forward secrecy), Ed25519-signed X.509, HKDF-SHA256, ChaCha20-Poly1305; C_B encrypted or by reference. */
   X25519E_ED25519_CHACHAPOLY_SHA256: 0x03,
+  /** Suite 4: suite 1 plus key transport (claim 6): B seals a fresh pre-master secret to A's certified X25519 key in message 2. */
+  X25519KT_ED25519_CHACHAPOLY_SHA256: 0x04,
 } as const;
 export const SUITE_NAMES: Record<number, string> = {
   0x01: 'X25519-Ed25519-ChaCha20Poly1305-SHA256',
   0x02: 'P256-ECDSA-AES128CCM8-SHA256',
   0x03: 'X25519E-Ed25519-ChaCha20Poly1305-SHA256',
+  0x04: 'X25519KT-Ed25519-ChaCha20Poly1305-SHA256',
 };
 
 /** Per-suite sizes (docs/PROTOCOL.md, "Suites"). */
@@ -39,6 +42,7 @@ export const SUITE_PARAMS: Readonly<Record<number, SuiteParams>> = {
   0x01: { suite: 0x01, keyLen: 32, ivLen: 12, tagLen: 16, aead: 'chacha20-poly1305', publicKeyLen: 32, caKeyLen: 32 },
   0x02: { suite: 0x02, keyLen: 16, ivLen: 13, tagLen: 8, aead: 'aes-128-ccm', publicKeyLen: 65, caKeyLen: 65 },
   0x03: { suite: 0x03, keyLen: 32, ivLen: 12, tagLen: 16, aead: 'chacha20-poly1305', publicKeyLen: 32, caKeyLen: 32 },
+  0x04: { suite: 0x04, keyLen: 32, ivLen: 12, tagLen: 16, aead: 'chacha20-poly1305', publicKeyLen: 32, caKeyLen: 32 },
 };
 /** The sizes of a known suite; throws for an unknown one. */
 export function suiteParams(suite: number): SuiteParams {
@@ -73,7 +77,7 @@ export const Err = {
   STALE: 0x07, REPLAY: 0x08, UNKNOWN_ID: 0x09, REVOKED: 0x0a, CERT_EXPIRED: 0x0b, CERT_NOT_YET_VALID: 0x0c,
   CERT_SIGNATURE: 0x0d, CERT_KEY_USAGE: 0x0e, CERT_ID_MISMATCH: 0x0f, CERT_KEY_TYPE: 0x10, WRONG_SERVER: 0x11,
   MAC_B: 0x12, MAC_A: 0x13, RECORD: 0x14, TRAILING: 0x15, BUSY: 0x16, TIMEOUT: 0x17, STORE: 0x18,
-  RECORD_OVERFLOW: 0x19, PEER_ALERT: 0x1a, NOT_PROVISIONED: 0x1b, HANDSHAKE_FAILED: 0x1c,
+  RECORD_OVERFLOW: 0x19, PEER_ALERT: 0x1a, NOT_PROVISIONED: 0x1b, HANDSHAKE_FAILED: 0x1c, KEY_TRANSPORT: 0x1d,
   DER_TRUNCATED: 0x40, DER_TAG: 0x41, DER_LENGTH: 0x42, DER_TRAILING: 0x43, DER_INTEGER: 0x44,
   X509_VERSION: 0x45, X509_ALGORITHM: 0x46, X509_TIME: 0x47, X509_NAME: 0x48, X509_SPKI: 0x49,
   X509_EXTENSION: 0x4a, X509_DUPLICATE_EXTENSION: 0x4b, X509_TOO_LARGE: 0x4c, DER_INDEFINITE: 0x4d,

@@ -24,26 +24,27 @@ export function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): B
   return Buffer.concat(out).subarray(0, length);
 }
 
-const label = (l: string, th: Uint8Array) => Buffer.concat([Buffer.from(l, 'ascii'), th]);
+/** label || TH; suite 4's labels read "airshake4" where the others' read "airshake1" (suite 3's: host/server/suite3.ts). */
+const label = (l: string, th: Uint8Array, suite = 1) => Buffer.concat([Buffer.from(suite === 4 ? l.replace('airshake1', 'airshake4') : l, 'ascii'), th]);
 
 /** The traffic keys and ivs per direction, and each direction's key-update secret (docs/PROTOCOL.md, "Key update"). */
 export interface TrafficKeys { kAB: Buffer; ivAB: Buffer; kBA: Buffer; ivBA: Buffer; uAB: Buffer; uBA: Buffer }
 
 /** MAC_B = HKDF-Expand(PRK, "airshake1 mac_b" || TH2, 16). */
-export const macB = (prk: Uint8Array, th2: Uint8Array): Buffer => hkdfExpand(prk, label(LABELS.macB, th2), MAC_LEN);
+export const macB = (prk: Uint8Array, th2: Uint8Array, suite = 1): Buffer => hkdfExpand(prk, label(LABELS.macB, th2, suite), MAC_LEN);
 /** MAC_A = HKDF-Expand(PRK, "airshake1 mac_a" || TH3, 16). */
-export const macA = (prk: Uint8Array, th3: Uint8Array): Buffer => hkdfExpand(prk, label(LABELS.macA, th3), MAC_LEN);
+export const macA = (prk: Uint8Array, th3: Uint8Array, suite = 1): Buffer => hkdfExpand(prk, label(LABELS.macA, th3, suite), MAC_LEN);
 
 /** k_AB, iv_AB, k_BA, iv_BA with the suite's lengths (suite 1: 32 and 12; suite 2: 16 and 13). */
 export function trafficKeys(prk: Uint8Array, th3: Uint8Array, suite = 1): TrafficKeys {
   const { keyLen, ivLen } = suiteParams(suite);
   return {
-    kAB: hkdfExpand(prk, label(LABELS.keyAB, th3), keyLen),
-    ivAB: hkdfExpand(prk, label(LABELS.ivAB, th3), ivLen),
-    kBA: hkdfExpand(prk, label(LABELS.keyBA, th3), keyLen),
-    ivBA: hkdfExpand(prk, label(LABELS.ivBA, th3), ivLen),
-    uAB: hkdfExpand(prk, label(LABELS.updAB, th3), 32),
-    uBA: hkdfExpand(prk, label(LABELS.updBA, th3), 32),
+    kAB: hkdfExpand(prk, label(LABELS.keyAB, th3, suite), keyLen),
+    ivAB: hkdfExpand(prk, label(LABELS.ivAB, th3, suite), ivLen),
+    kBA: hkdfExpand(prk, label(LABELS.keyBA, th3, suite), keyLen),
+    ivBA: hkdfExpand(prk, label(LABELS.ivBA, th3, suite), ivLen),
+    uAB: hkdfExpand(prk, label(LABELS.updAB, th3, suite), 32),
+    uBA: hkdfExpand(prk, label(LABELS.updBA, th3, suite), 32),
   };
 }
 
@@ -105,4 +106,19 @@ export function openRecord(key: Uint8Array, iv: Uint8Array, seq: bigint, header:
   } catch {
     return null;
   }
+}
+
+/**
+ * Suite 4's key transport (docs/PROTOCOL.md, "Suite 4"): the pre-master secret sealed to A's
+ * X25519 key. Z_e = X25519(e_B, pk_A); K_e || N_e = HKDF-Expand(HKDF-Extract(E_B, Z_e),
+ * "airshake4 ecies", 44); ChaCha20-Poly1305, no AAD. Returns E_B || ciphertext || tag (80 bytes).
+ */
+export function sealPms(pms: Uint8Array, eB: crypto.KeyObject, EB: Uint8Array, pkA: crypto.KeyObject): Buffer {
+  const ze = crypto.diffieHellman({ privateKey: eB, publicKey: pkA });
+  const okm = hkdfExpand(hkdfExtract(EB, ze), Buffer.from('airshake4 ecies', 'ascii'), 44);
+  ze.fill(0);
+  const c = crypto.createCipheriv('chacha20-poly1305', okm.subarray(0, 32), okm.subarray(32, 44), { authTagLength: 16 });
+  const out = Buffer.concat([Buffer.from(EB), c.update(pms), c.final(), c.getAuthTag()]);
+  okm.fill(0);
+  return out;
 }

@@ -23,7 +23,7 @@ import {
   ALERT_SAFE, CC_NEXT_KEYS, Err, ID_LEN, MAC_LEN, MAX_APP, MAX_CERT, MAX_SUITES, MsgType, RANDOM_LEN, REC_HDR, SUITE_PARAMS, Suite, VERSION, errName,
   suiteParams, type SuiteParams,
 } from '../protocol/constants.js';
-import { hkdfExtract, macA as deriveMacA, macB as deriveMacB, nextKeys, openRecord, sealRecord, trafficKeys, type TrafficKeys } from './keyschedule.js';
+import { hkdfExtract, macA as deriveMacA, macB as deriveMacB, nextKeys, openRecord, sealPms, sealRecord, trafficKeys, type TrafficKeys } from './keyschedule.js';
 import { certSuite, strictCertId, validateHandsetCert, type ValidatedCert } from './validate.js';
 import { UnknownIdCache } from './unknown-ids.js';
 import { decodeHelloE, fullTime, responseE, type ResponseE } from './suite3.js';
@@ -143,7 +143,9 @@ export class AirshakeServer {
     }
     const usable = [...this.identities.keys()].filter((x) => this.caKeys.has(x)).sort((a, b) => a - b);
     if (options.suites === undefined || options.suites.length === 0) this.opts.suites = usable;
-    for (const x of this.opts.suites) if (!usable.includes(x)) throw new Error(`suite ${x} in B's preference needs an identity and a CA key`);
+    // suite 4 (key transport) rests on suite 1's identity and CA; B offers it only when asked to
+    const allowed = usable.includes(Suite.X25519_ED25519_CHACHAPOLY_SHA256) ? [...usable, Suite.X25519KT_ED25519_CHACHAPOLY_SHA256] : usable;
+    for (const x of this.opts.suites) if (!allowed.includes(x)) throw new Error(`suite ${x} in B's preference needs an identity and a CA key`);
     if (this.opts.suites.length === 0) throw new Error('no suite: B needs an identity (C_B and its key) and a CA key for at least one');
     const s1 = this.identities.has(Suite.X25519_ED25519_CHACHAPOLY_SHA256) && this.caKeys.has(Suite.X25519_ED25519_CHACHAPOLY_SHA256);
     if (options.ephemeralSuites === undefined) this.opts.ephemeralSuites = s1 ? [Suite.X25519E_ED25519_CHACHAPOLY_SHA256] : [];
@@ -337,9 +339,9 @@ export class AirshakeServer {
   }
 }
 
-/** The certificate kind (its suite in certSuite's terms) a suite rests on: suite 3 on suite 1's X25519 certificates. */
+/** The certificate kind (its suite in certSuite's terms) a suite rests on: suites 3 and 4 on suite 1's X25519 certificates. */
 function certKind(suite: number): number {
-  return suite === Suite.X25519E_ED25519_CHACHAPOLY_SHA256 ? Suite.X25519_ED25519_CHACHAPOLY_SHA256 : suite;
+  return suite === Suite.X25519E_ED25519_CHACHAPOLY_SHA256 || suite === Suite.X25519KT_ED25519_CHACHAPOLY_SHA256 ? Suite.X25519_ED25519_CHACHAPOLY_SHA256 : suite;
 }
 
 function subjectOf(der: Uint8Array): string | null {
@@ -409,7 +411,7 @@ export class ServerSession {
     const found = s.lookup(idA, candidates);
     if (!found.ok) return this.fail(found.code, found.reason, true, found.generic);
     const suite = found.suite;
-    const me = s.identities.get(suite)!;
+    const me = s.identities.get(certKind(suite))!;
     // Recorded only now, for a hello whose C_A is enrolled and valid: made-up IDs leave no state.
     this.replayKey = s.replayKey(idA, randomA);
     this.replayExpiry = s.recordFresh(this.replayKey);
@@ -423,15 +425,27 @@ export class ServerSession {
       return this.fail(suite === Suite.P256_ECDSA_AES128CCM8_SHA256 ? Err.P256_POINT : Err.X25519_ZERO, `key agreement failed: ${(e as Error).message}`);
     }
     const randomB = s.opts.random(RANDOM_LEN);
-    const prk = hkdfExtract(Buffer.concat([randomA, randomB]), z);
-    z.fill(0);
+    // Suite 4: a fresh pre-master secret sealed to pk_A (ECIES over a fresh e_B) joins Z in the IKM
+    let ikm: Buffer = z, kt: Buffer = Buffer.alloc(0);
+    if (suite === Suite.X25519KT_ED25519_CHACHAPOLY_SHA256) {
+      const pms = Buffer.from(s.opts.random(32));
+      const eBRaw = Buffer.from(s.opts.random(32));
+      const eB = x25519PrivateKey(eBRaw);
+      eBRaw.fill(0);
+      const EB = Buffer.from(crypto.createPublicKey(eB).export({ format: 'der', type: 'spki' }).subarray(-32));
+      try { kt = sealPms(pms, eB, EB, found.cert.publicKey); } catch (e) { pms.fill(0); z.fill(0); return this.fail(Err.X25519_ZERO, `key transport failed: ${(e as Error).message}`); }
+      ikm = Buffer.concat([pms, z]);
+      pms.fill(0);
+    }
+    const prk = hkdfExtract(Buffer.concat([randomA, randomB]), ikm);
+    z.fill(0); ikm.fill(0);
     const cert = me.certificate;
-    const head = Buffer.concat([Buffer.from([MsgType.RESPONSE, suite]), randomB, Buffer.from([cert.length >> 8, cert.length & 0xff]), cert]);
+    const head = Buffer.concat([Buffer.from([MsgType.RESPONSE, suite]), randomB, Buffer.from([cert.length >> 8, cert.length & 0xff]), cert, kt]);
     const th2 = crypto.createHash('sha256').update(m).update(head).digest();
-    const mB = deriveMacB(prk, th2);
+    const mB = deriveMacB(prk, th2, suite);
     const msg2 = Buffer.concat([head, mB]);
     const th3 = crypto.createHash('sha256').update(m).update(msg2).digest();
-    this.expectMacA = deriveMacA(prk, th3);
+    this.expectMacA = deriveMacA(prk, th3, suite);
     this.keys = trafficKeys(prk, th3, suite);
     prk.fill(0);
     s.admitHalfOpen(); // 'evict-oldest': ends the oldest waiting handshake if at the bound
