@@ -7,6 +7,7 @@ const wrap = (h) => h.match(/.{1,64}/g).join('\n');
 const SUITES = [
   { file: 'test/vectors/trace-suite1.json', source: 'host/trace/suite1.ts', marker: 'TRACE', caKey: 'Ed25519' },
   { file: 'test/vectors/trace-suite2.json', source: 'host/trace/suite2.ts', marker: 'TRACE2', caKey: 'P-256, uncompressed' },
+  { file: 'test/vectors/trace-suite4.json', source: 'host/trace/suite4.ts', marker: 'TRACE4', caKey: 'Ed25519' },
 ];
 
 function section({ file, source, caKey }) {

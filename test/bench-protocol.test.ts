@@ -2,7 +2,7 @@
 // TLS 1.3/1.2 mutual-auth exchanges and the EDHOC reference rows.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { AIRSHAKE_PROTOCOL, AIRSHAKE_PROTOCOL_FS, AIRSHAKE_PROTOCOL_FS_CACHED, AIRSHAKE_PROTOCOL_SUITE2, checkSvg, renderSvg, renderTable, runProtocolBench, type ProtocolBenchResult, type ProtocolRow } from '../host/bench/protocol.js';
+import { AIRSHAKE_PROTOCOL, AIRSHAKE_PROTOCOL_FS, AIRSHAKE_PROTOCOL_FS_CACHED, AIRSHAKE_PROTOCOL_KT, AIRSHAKE_PROTOCOL_SUITE2, checkSvg, renderSvg, renderTable, runProtocolBench, type ProtocolBenchResult, type ProtocolRow } from '../host/bench/protocol.js';
 
 let result: ProtocolBenchResult | undefined;
 const rows = (): ProtocolRow[] => { assert.ok(result, 'bench did not run'); return result.rows; };
@@ -14,7 +14,7 @@ test('run the protocol bench on gsm', { timeout: 60_000 }, async () => {
   result = await runProtocolBench({ links: ['gsm'], throughput: false });
   assert.equal(result.throughput, undefined);
   assert.ok(rows().every((r) => r.link === 'gsm'));
-  assert.equal(rows().length, 10);
+  assert.equal(rows().length, 11);
 });
 
 test('airshake: 3 flights, at most 400 bytes and 1250 ms before the first application data', () => {
@@ -46,6 +46,13 @@ test('airshake suite 3: forward secret in three flights; with C_B by reference a
   assert.ok(cached.bytesBeforeFirstAppByte < edhoc3.bytesBeforeFirstAppByte);
   assert.ok(cached.timeToFirstAppDataMs < row(AIRSHAKE_PROTOCOL).timeToFirstAppDataMs);
   assert.ok(fs.bytesBeforeFirstAppByte > cached.bytesBeforeFirstAppByte + 200, 'the encrypted C_B');
+});
+
+test('airshake suite 4: message 2 carries 80 more bytes than suite 1\'s (E_B and the sealed pre-master secret)', () => {
+  const kt = row(AIRSHAKE_PROTOCOL_KT), s1 = row(AIRSHAKE_PROTOCOL);
+  assert.match(kt.notes ?? '', /^X25519KT-Ed25519-ChaCha20Poly1305-SHA256; A offers suites 4, 1/);
+  assert.equal(kt.bytesBtoA - s1.bytesBtoA, 80);
+  assert.equal(kt.bytesAtoB - s1.bytesAtoB, 1, 'one more suite offered');
 });
 
 test('TLS 1.3 needs more bytes and more time than airshake (as sent and leaf-only)', () => {

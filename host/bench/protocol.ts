@@ -13,6 +13,8 @@
  * - `airshake suite 3 (forward secret)` and `airshake suite 3, C_B by reference`: the
  *   forward-secret firmware (build/handset-fs.wasm), with B's certificate sent encrypted, and
  *   held by A (provisioned with cacheServer) and named by reference.
+ * - `airshake suite 4 (key transport)`: the same firmware's classic hello offering suites 4 and
+ *   1, B preferring 4 (the pre-master secret sealed to A's key in message 2).
  * - `TLS 1.3/1.2 mutual auth (P-256/Ed25519)`: real node:tls exchanges recorded once each by
  *   host/bench/tls.ts (the transcripts do not depend on the link) and replayed on each profile by
  *   linkTime(). Session tickets are off. As sent, each Certificate message carries the leaf and
@@ -105,6 +107,7 @@ export const AIRSHAKE_PROTOCOL = 'airshake suite 1';
 export const AIRSHAKE_PROTOCOL_SUITE2 = 'airshake suite 2 (P-256)';
 export const AIRSHAKE_PROTOCOL_FS = 'airshake suite 3 (forward secret)';
 export const AIRSHAKE_PROTOCOL_FS_CACHED = 'airshake suite 3, C_B by reference';
+export const AIRSHAKE_PROTOCOL_KT = 'airshake suite 4 (key transport)';
 
 export const EDHOC_REFERENCES: { protocol: string; messages: [number, number, number]; source: string; notes: string }[] = [
   {
@@ -139,6 +142,7 @@ async function airshakeRows(profiles: LinkProfile[], appData: Uint8Array): Promi
     { name: 'p256', protocol: AIRSHAKE_PROTOCOL_SUITE2, cached: false },
     { name: 'fs', protocol: AIRSHAKE_PROTOCOL_FS, cached: false },
     { name: 'fs', protocol: AIRSHAKE_PROTOCOL_FS_CACHED, cached: true },
+    { name: 'kt', protocol: AIRSHAKE_PROTOCOL_KT, cached: false },
   ] as const;
   for (const { name, protocol, cached } of runs) {
     const setup = suiteSetup(name);
