@@ -60,7 +60,7 @@ test('handset.wasm (suite 1 only) keeps its export list and links no suite-2 cod
   assert.notEqual((await staticMemory('dual')).indexOf(p256P), -1, 'but they are in handset-dual.wasm (the check can fail)');
 });
 
-test('handset-fs firmware (suites 1 and 3): one 64 KiB page that cannot grow, only the RNG imported, the suite-3 exports', async (t) => {
+test('handset-fs firmware (suites 1, 3 and 4): one 64 KiB page that cannot grow, only the RNG imported, the suite-3 exports', async (t) => {
   const file = buildPath('handset-fs.wasm');
   const wasm = new Uint8Array(readFileSync(file));
   const mod = new WebAssembly.Module(wasm);
@@ -68,5 +68,5 @@ test('handset-fs firmware (suites 1 and 3): one 64 KiB page that cannot grow, on
   t.diagnostic(`handset-fs.wasm: ${statSync(file).size} bytes, static memory ${h.exports.heapBase() >>> 0} bytes`);
   assert.deepEqual(memoryLimits(wasm), { initial: 1, maximum: 1 });
   assert.deepEqual(WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name} (${i.kind})`), ['env.airshake_random (function)']);
-  assert.deepEqual(WebAssembly.Module.exports(mod).map((e) => e.name).sort(), [...HANDSET_EXPORTS, 'cacheServer', 'forgetServer', 'serverCached', 'startFs', 'suite'].sort());
+  assert.deepEqual(WebAssembly.Module.exports(mod).map((e) => e.name).sort(), [...HANDSET_EXPORTS, 'cacheServer', 'forgetServer', 'offer', 'serverCached', 'startFs', 'suite'].sort());
 });

@@ -95,6 +95,9 @@ function makeServer(dep: Deployment, o: { now: () => number; random?: (n: number
     store, cache, caPublicKey: dep.ca.publicKey, certificate: dep.server.cert, privateKey: dep.server.privateKey,
     now: o.now, random: o.random, maxHalfOpen: o.maxHalfOpen, replayCapacity: o.replayCapacity, halfOpenTimeoutMs: HALF_OPEN_MS,
     halfOpenPolicy: o.policy, unknownIdCapacity: o.unknownIdCapacity, unknownIdTtlMs: UNKNOWN_TTL_MS,
+    // The model below is of HELLO; B here serves no ephemeral suite, so a HELLO_E (type 0x04) is
+    // decoded and then refused with ERR_NO_COMMON_SUITE (suite 3's steps: test/suite3.test.ts).
+    ephemeralSuites: [],
     onApplicationData: (d) => d, onEvent: (e) => events.push(e),
   });
   return { server, cache, sw, events, close: () => { server.close(); cache.close(); } };
@@ -165,9 +168,18 @@ class Model {
     if (m.length < 3) {
       // too short to hold its header: malformed, whatever type or version it names
       const c: number[] = [Err.DECODE];
-      if (m[0] !== MsgType.HELLO) c.push(Err.UNEXPECTED);
+      if (m[0] !== MsgType.HELLO && m[0] !== MsgType.HELLO_E) c.push(Err.UNEXPECTED);
       else if (m.length >= 2 && m[1] !== 0x01) c.push(Err.VERSION);
       return c;
+    }
+    if (m[0] === MsgType.HELLO_E) {
+      // HELLO_E (PROTOCOL.md, "Suite 3"): version, n, 45 + n or 49 + n bytes; this B serves no ephemeral suite
+      if (m[1] !== 0x01) return [Err.VERSION];
+      const ne = m[2]!;
+      if (ne < 1 || ne > 8) return [Err.DECODE];
+      if (m.length > 49 + ne) return [Err.TRAILING];
+      if (m.length !== 45 + ne && m.length !== 49 + ne) return [Err.DECODE];
+      return [Err.NO_COMMON_SUITE];
     }
     if (m[0] !== MsgType.HELLO) return [Err.UNEXPECTED];
     if (m[1] !== 0x01) return [Err.VERSION];

@@ -285,3 +285,47 @@ test('docs/PROTOCOL.md shows the suite-3 trace bytes (the spec is kept true)', (
     }
   }
 });
+
+import { instrumentWasm, traceOf, type Trace } from '../host/bench/wasm-count.js';
+import { buildPath } from '../host/firmware.js';
+
+test('constant time: suite 3\'s startFs, finish (C_B sent, and by reference), seal and open leave identical traces for distinct static and ephemeral keys', async (t) => {
+  const setup = suiteSetup('fs');
+  const dep = createDeployment({ now: T, handsets: 6, suites: setup.deploy });
+  try {
+    const h = await Handset.load({ build: 'fs', wasm: instrumentWasm(readFileSync(buildPath('handset-fs.wasm')), { trace: true }) });
+    const runs: Record<string, Trace[]> = { startFs: [], finishFull: [], startFsRef: [], finishRef: [], seal: [], open: [] };
+    for (const hs of dep.handsets) {
+      provisionHandset(h, setup, dep, hs); // a new static key each time (and the cache forgotten)
+      const toA: Uint8Array[] = [];
+      const server = dep.makeServer(() => T * 1000, { onApplicationData: () => {} });
+      for (const ref of [false, true]) {
+        h.reset();
+        const s = server.connect((m) => toA.push(m));
+        let m1!: Uint8Array, m3!: Uint8Array;
+        runs[ref ? 'startFsRef' : 'startFs']!.push(traceOf(h.instance, () => { m1 = h.startFs(T); }));
+        s.receive(m1);
+        const m2 = toA.shift()!;
+        const app = crypto.randomBytes(20);
+        runs[ref ? 'finishRef' : 'finishFull']!.push(traceOf(h.instance, () => { m3 = h.finish(m2, T, app); }));
+        s.receive(m3);
+        assert.equal(s.error, Err.OK);
+        if (ref) {
+          runs.seal!.push(traceOf(h.instance, () => { s.receive(h.seal(crypto.randomBytes(33))); }));
+          s.write(crypto.randomBytes(33));
+          const rec = toA.shift()!;
+          runs.open!.push(traceOf(h.instance, () => { h.open(rec); }));
+        }
+      }
+    }
+    for (const [k, traces] of Object.entries(runs)) {
+      assert.equal(traces.length, dep.handsets.length);
+      for (let i = 1; i < traces.length; i++) {
+        for (const f of ['instructions', 'controlFlow', 'memory', 'memoryAccesses'] as const) {
+          assert.equal(traces[i]![f], traces[0]![f], `${k}: ${f} differs between handset ${i} and handset 0`);
+        }
+      }
+    }
+    t.diagnostic(`suite 3 finish(): ${runs.finishFull![0]!.instructions} instructions with C_B, ${runs.finishRef![0]!.instructions} by reference; startFs ${runs.startFs![0]!.instructions}`);
+  } finally { dep.close(); }
+});
