@@ -306,6 +306,10 @@ export function fpCarry(h: usize, f: usize): void {
 // @ts-ignore: decorator
 @inline const Z3: usize = P256_FT + 280;
 // @ts-ignore: decorator
+@inline const T5: usize = P256_FT + 320;
+// @ts-ignore: decorator
+@inline const T6: usize = P256_FT + 360;
+// @ts-ignore: decorator
 @inline const BB: usize = P256_B;
 
 /** r = p + q (projective, complete: any inputs, including equal points and the identity). r may alias p or q. */
@@ -366,56 +370,6 @@ export function p256Add(r: usize, p: usize, q: usize): void {
   memory.copy(r + 80, Z3, 40);
 }
 
-/** r = p + (x, y) with the second point affine (Z = 1) and not the identity. r may alias p. */
-export function p256AddAffine(r: usize, p: usize, q: usize): void {
-  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40;
-  fpMul(T0, X1, X2);
-  fpMul(T1, Y1, Y2);
-  fpAdd(T3, X1, Y1);
-  fpAdd(T4, X2, Y2);
-  fpCarry(T3, T3);
-  fpMul(T3, T3, T4);
-  fpAdd(T4, T0, T1);
-  fpSub(T3, T3, T4);
-  fpMul(T4, Y2, Z1);
-  fpAdd(T4, T4, Y1);
-  fpMul(Y3, X2, Z1);
-  fpAdd(Y3, Y3, X1);
-  fpMul(Z3, BB, Z1);
-  fpSub(X3, Y3, Z3);
-  fpCarry(X3, X3);
-  fpAdd(Z3, X3, X3);
-  fpAdd(X3, X3, Z3);
-  fpSub(Z3, T1, X3);
-  fpAdd(X3, T1, X3);
-  fpMul(Y3, BB, Y3);
-  fpAdd(T1, Z1, Z1);
-  fpAdd(T2, T1, Z1);
-  fpSub(Y3, Y3, T2);
-  fpCarry(Y3, Y3);
-  fpSub(Y3, Y3, T0);
-  fpAdd(T1, Y3, Y3);
-  fpAdd(Y3, T1, Y3);
-  fpAdd(T1, T0, T0);
-  fpAdd(T0, T1, T0);
-  fpCarry(T2, T2);
-  fpSub(T0, T0, T2);
-  fpCarry(Y3, Y3);
-  fpMul(T1, T4, Y3);
-  fpMul(T2, T0, Y3);
-  fpCarry(X3, X3);
-  fpMul(Y3, X3, Z3);
-  fpAdd(Y3, Y3, T2);
-  fpMul(X3, T3, X3);
-  fpSub(X3, X3, T1);
-  fpMul(Z3, T4, Z3);
-  fpMul(T1, T3, T0);
-  fpAdd(Z3, Z3, T1);
-  memory.copy(r, X3, 40);
-  memory.copy(r + 40, Y3, 40);
-  memory.copy(r + 80, Z3, 40);
-}
-
 /** r = 2 p (projective, exception-free). r may alias p. */
 export function p256Dbl(r: usize, p: usize): void {
   const X = p, Y = p + 40, Z = p + 80;
@@ -461,5 +415,165 @@ export function p256Dbl(r: usize, p: usize): void {
   memory.copy(r, X3, 40);
   memory.copy(r + 40, Y3, 40);
   memory.copy(r + 80, Z3, 40);
+}
+
+/**
+ * 1 when f = 0 mod p, for any element whose limbs are i32 (lazy sums included), else 0.
+ * The normalized form (limbs 0..8 in [0, 2^28), limb 9 the signed rest) of an integer is unique;
+ * if f = k p, that top limb is 16 k - 1 (k > 0) or 16 k (k <= 0), because |k| (2^224 - 2^192 -
+ * 2^96 + 1) < 2^252 for |f| < 2^283, so k = (top + 1) >> 4 is the one candidate and f is compared
+ * with k p limb by limb. VARIABLE-TIME: it returns at the first differing limb.
+ */
+export function fpIsZeroVartime(f: usize): bool {
+  let c: i64 = 0;
+  c = (c + <i64>load<i32>(f, 0)) >> 28;
+  c = (c + <i64>load<i32>(f, 4)) >> 28;
+  c = (c + <i64>load<i32>(f, 8)) >> 28;
+  c = (c + <i64>load<i32>(f, 12)) >> 28;
+  c = (c + <i64>load<i32>(f, 16)) >> 28;
+  c = (c + <i64>load<i32>(f, 20)) >> 28;
+  c = (c + <i64>load<i32>(f, 24)) >> 28;
+  c = (c + <i64>load<i32>(f, 28)) >> 28;
+  c = (c + <i64>load<i32>(f, 32)) >> 28;
+  let k = (c + <i64>load<i32>(f, 36) + 1) >> 4;
+  let cf: i64 = 0, cp: i64 = 0;
+  cf += <i64>load<i32>(f, 0); cp += k * 268435455; if (((cf ^ cp) & M28) != 0) return false; cf >>= 28; cp >>= 28;
+  cf += <i64>load<i32>(f, 4); cp += k * 268435455; if (((cf ^ cp) & M28) != 0) return false; cf >>= 28; cp >>= 28;
+  cf += <i64>load<i32>(f, 8); cp += k * 268435455; if (((cf ^ cp) & M28) != 0) return false; cf >>= 28; cp >>= 28;
+  cf += <i64>load<i32>(f, 12); cp += k * 4095; if (((cf ^ cp) & M28) != 0) return false; cf >>= 28; cp >>= 28;
+  cf += <i64>load<i32>(f, 16); if (((cf ^ cp) & M28) != 0) return false; cf >>= 28; cp >>= 28;
+  cf += <i64>load<i32>(f, 20); if (((cf ^ cp) & M28) != 0) return false; cf >>= 28; cp >>= 28;
+  cf += <i64>load<i32>(f, 24); cp += k * 16777216; if (((cf ^ cp) & M28) != 0) return false; cf >>= 28; cp >>= 28;
+  cf += <i64>load<i32>(f, 28); if (((cf ^ cp) & M28) != 0) return false; cf >>= 28; cp >>= 28;
+  cf += <i64>load<i32>(f, 32); cp += k * 268435455; if (((cf ^ cp) & M28) != 0) return false; cf >>= 28; cp >>= 28;
+  return cf + <i64>load<i32>(f, 36) == cp + k * 15;
+}
+
+/** r = 2 p, Jacobian, a = -3 (dbl-2001-b, 3M + 5S); p not the identity (P-256 has no point of order 2). r may alias p. */
+export function p256JDblVartime(r: usize, p: usize): void {
+  const X = p, Y = p + 40, Z = p + 80;
+  fpSq(T0, Z);
+  fpSq(T1, Y);
+  fpMul(T2, X, T1);
+  fpAdd(Z3, Y, Z);
+  fpCarry(Z3, Z3);
+  fpSq(Z3, Z3);
+  fpSub(Z3, Z3, T1);
+  fpSub(Z3, Z3, T0);
+  fpSub(T4, X, T0);
+  fpAdd(T5, X, T0);
+  fpMul(T3, T4, T5);
+  fpAdd(T4, T3, T3);
+  fpAdd(T3, T4, T3);
+  fpSq(X3, T3);
+  fpAdd(T4, T2, T2);
+  fpAdd(T4, T4, T4);
+  fpCarry(T4, T4);
+  fpAdd(T5, T4, T4);
+  fpSub(X3, X3, T5);
+  fpSub(T4, T4, X3);
+  fpMul(Y3, T3, T4);
+  fpSq(T5, T1);
+  fpAdd(T5, T5, T5);
+  fpAdd(T5, T5, T5);
+  fpCarry(T5, T5);
+  fpAdd(T5, T5, T5);
+  fpSub(Y3, Y3, T5);
+  fpCarry(X3, X3);
+  fpCarry(Y3, Y3);
+  fpCarry(Z3, Z3);
+  memory.copy(r, X3, 40);
+  memory.copy(r + 40, Y3, 40);
+  memory.copy(r + 80, Z3, 40);
+}
+
+/** r = p + q, both Jacobian and not the identity (add-2007-bl, 11M + 5S). p = q is doubled; p = -q returns 1 (the identity; r is not written), otherwise 0. r may alias p or q. */
+export function p256JAddVartime(r: usize, p: usize, q: usize): i32 {
+  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40, Z2 = q + 80;
+  fpSq(T0, Z1);
+  fpSq(T1, Z2);
+  fpMul(T2, X1, T1);
+  fpMul(T4, X2, T0);
+  fpMul(T3, Z2, T1);
+  fpMul(T3, Y1, T3);
+  fpMul(T5, Z1, T0);
+  fpMul(T5, Y2, T5);
+  fpSub(T4, T4, T2);
+  fpSub(T5, T5, T3);
+  if (fpIsZeroVartime(T4)) { // equal x: P = Q (double) or P = -Q (the identity)
+    if (fpIsZeroVartime(T5)) { p256JDblVartime(r, p); return 0; }
+    return 1;
+  }
+  fpAdd(T6, Z1, Z2);
+  fpCarry(T6, T6);
+  fpSq(T6, T6);
+  fpSub(T6, T6, T0);
+  fpSub(T6, T6, T1);
+  fpMul(Z3, T6, T4);
+  fpAdd(T0, T4, T4);
+  fpCarry(T0, T0);
+  fpSq(T0, T0);
+  fpMul(T1, T4, T0);
+  fpAdd(T5, T5, T5);
+  fpMul(T2, T2, T0);
+  fpCarry(T5, T5);
+  fpSq(X3, T5);
+  fpSub(X3, X3, T1);
+  fpSub(X3, X3, T2);
+  fpSub(X3, X3, T2);
+  fpSub(T6, T2, X3);
+  fpMul(Y3, T5, T6);
+  fpMul(T6, T3, T1);
+  fpAdd(T6, T6, T6);
+  fpSub(Y3, Y3, T6);
+  fpCarry(X3, X3);
+  fpCarry(Y3, Y3);
+  memory.copy(r, X3, 40);
+  memory.copy(r + 40, Y3, 40);
+  memory.copy(r + 80, Z3, 40);
+  return 0;
+}
+
+/** r = p + (x, y), p Jacobian and not the identity, (x, y) affine (madd-2007-bl, 7M + 4S). p = q is doubled; p = -q returns 1 (the identity; r is not written), otherwise 0. r may alias p. */
+export function p256JAddAffineVartime(r: usize, p: usize, q: usize): i32 {
+  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40;
+  fpSq(T0, Z1);
+  fpMul(T1, X2, T0);
+  fpMul(T2, Z1, T0);
+  fpMul(T2, Y2, T2);
+  fpSub(T1, T1, X1);
+  fpSub(T2, T2, Y1);
+  if (fpIsZeroVartime(T1)) { // equal x: P = Q (double) or P = -Q (the identity)
+    if (fpIsZeroVartime(T2)) { p256JDblVartime(r, p); return 0; }
+    return 1;
+  }
+  fpSq(T3, T1);
+  fpAdd(T4, T3, T3);
+  fpAdd(T4, T4, T4);
+  fpMul(T5, T1, T4);
+  fpAdd(Z3, Z1, T1);
+  fpCarry(Z3, Z3);
+  fpSq(Z3, Z3);
+  fpSub(Z3, Z3, T0);
+  fpSub(Z3, Z3, T3);
+  fpAdd(T2, T2, T2);
+  fpMul(T6, X1, T4);
+  fpCarry(T2, T2);
+  fpSq(X3, T2);
+  fpSub(X3, X3, T5);
+  fpSub(X3, X3, T6);
+  fpSub(X3, X3, T6);
+  fpSub(T4, T6, X3);
+  fpMul(Y3, T2, T4);
+  fpMul(T4, Y1, T5);
+  fpAdd(T4, T4, T4);
+  fpSub(Y3, Y3, T4);
+  fpCarry(X3, X3);
+  fpCarry(Y3, Y3);
+  fpCarry(Z3, Z3);
+  memory.copy(r, X3, 40);
+  memory.copy(r + 40, Y3, 40);
+  memory.copy(r + 80, Z3, 40);
+  return 0;
 }
 

@@ -9,26 +9,28 @@
 //   - 1 <= r, s <= n - 1 (ERR_ECDSA_RANGE),
 //   - and R = [e/s] G + [r/s] Q is not the identity and x(R) mod n = r, with e = SHA-256(M)
 //     (256 bits, so no truncation) (ERR_ECDSA_BAD_SIG).
-// x(R) mod n = r is checked without an inversion: x(R) = X/Z, and x(R) mod n = r exactly when
-// X = r Z or (r + n < p and X = (r + n) Z) mod p.
+// x(R) mod n = r is checked without an inversion: x(R) = X/Z^2 (Jacobian), and x(R) mod n = r
+// exactly when X = r Z^2 or (r + n < p and X = (r + n) Z^2) mod p.
 //
 // VARIABLE-TIME (the *Vartime helpers): everything here is public. The double scalar
-// multiplication interleaves two wNAF expansions: odd multiples of Q computed per signature, and
-// a constant table of odd multiples of G (affine, mixed additions). The formulas are the same
-// complete ones ECDH uses, so no input needs a special case.
+// multiplication interleaves two wNAF expansions: odd multiples of Q computed per signature
+// (Jacobian), and a constant table of odd multiples of G (affine, mixed additions). It uses
+// Jacobian coordinates with the a = -3 doubling (3M + 5S, against 8M + 3S for ECDH's complete
+// doubling), whose additions are incomplete: the identity is tracked by a flag, and the
+// additions detect equal x-coordinates (double, or the identity for opposite points).
 import { ctEq, wipe } from "../ct/ct";
 import { ERR_CRYPTO_STATE, ERR_ECDSA_BAD_SIG, ERR_ECDSA_ENCODING, ERR_ECDSA_RANGE, OK } from "../errors";
 import { sha256Final, sha256Init, sha256Update } from "../hash/sha256";
 import {
-  ECDSA_DIGITS, ECDSA_WG, ECDSA_WQ, ES_ACC, ES_D1, ES_D2, ES_E, ES_HCTX, ES_QTAB, ES_QX, ES_QY, ES_R, ES_S, ES_SC, ES_TMP,
+  ECDSA_WG, ECDSA_WQ, ES_ACC, ES_D1, ES_D2, ES_E, ES_HCTX, ES_QTAB, ES_QX, ES_QY, ES_R, ES_S, ES_SC, ES_TMP,
   ES_U1, P256_IT,
 } from "../memmap";
 import {
   P256_FE, P256_POINT, fpFromBytes, fpToBytes, p256CondSub, p256DecodePointVartime, p256LimbsFromBytes, p256Lt,
 } from "../ec/p256";
 import {
-  P256_GTAB_A, P256_N, P256_NINV_SCHED, P256_NINV_STEPS, P256_ONE, P256_P, P256_R2, P256_RN2, fpCarry, fpMul, fpNeg,
-  p256Add, p256AddAffine, p256Dbl, p256GtabB, scMul,
+  P256_GTAB_A, P256_N, P256_NINV_SCHED, P256_NINV_STEPS, P256_ONE, P256_P, P256_R2, P256_RN2, fpCarry, fpIsZeroVartime,
+  fpMul, fpNeg, fpSq, p256GtabB, p256JAddAffineVartime, p256JAddVartime, p256JDblVartime, scMul,
 } from "../ec/p256_gen";
 
 // @ts-ignore: decorator
@@ -128,10 +130,14 @@ function scInvert(h: usize, a: usize): void {
   p256CondSub(h, P256_N);
 }
 
+/** A 256-bit scalar has 257 wNAF positions (a digit can carry past bit 255); ECDSA_DIGITS rounds up. */
+// @ts-ignore: decorator
+@inline const WNAF_POSITIONS: usize = 257;
+
 /** Writes the 257 width-w NAF digits of the canonical scalar limbs k (destroyed) to dg. */
 function wnafVartime(dg: usize, k: usize, w: i32): void {
   const full = (1 << w), half = full >> 1;
-  for (let i: usize = 0; i < 257; i++) {
+  for (let i: usize = 0; i < WNAF_POSITIONS; i++) {
     let k0 = load<i32>(k);
     let d = 0;
     if (k0 & 1) {
@@ -153,22 +159,24 @@ function wnafVartime(dg: usize, k: usize, w: i32): void {
   }
 }
 
-/** ES_ACC = [u1] G + [u2] Q, from the digit strings ES_D1 (G) and ES_D2 (Q). */
-function doubleScalarMultVartime(): void {
-  // Q's odd multiples (2i + 1) Q, projective; 2Q in ES_TMP while building.
+/**
+ * ES_ACC = [u1] G + [u2] Q (Jacobian), from the digit strings ES_D1 (G) and ES_D2 (Q). Returns
+ * true when the sum is the identity (ES_ACC is then meaningless). The Jacobian formulas are
+ * incomplete, so the identity is tracked here (it starts the sum, and an addition of opposite
+ * points yields it) and the additions themselves detect equal points and double.
+ */
+function doubleScalarMultVartime(): bool {
+  // Q's odd multiples (2i + 1) Q, Jacobian; 2Q in ES_TMP while building. Q has prime order n, so
+  // no (2i - 1) Q + 2Q here is exceptional (the addition would still handle it).
   memory.copy(ES_QTAB, ES_QX, 2 * P256_FE);
   memory.copy(ES_QTAB + 80, P256_ONE, P256_FE);
   if (QTAB_ENTRIES > 1) {
-    p256Dbl(ES_TMP, ES_QTAB);
-    for (let i: usize = 1; i < QTAB_ENTRIES; i++) p256Add(ES_QTAB + i * P256_POINT, ES_QTAB + (i - 1) * P256_POINT, ES_TMP);
+    p256JDblVartime(ES_TMP, ES_QTAB);
+    for (let i: usize = 1; i < QTAB_ENTRIES; i++) p256JAddVartime(ES_QTAB + i * P256_POINT, ES_QTAB + (i - 1) * P256_POINT, ES_TMP);
   }
-  memory.fill(ES_ACC, 0, P256_POINT);
-  memory.copy(ES_ACC + 40, P256_ONE, P256_FE);
-  let i = <i32>ECDSA_DIGITS - 1;
-  while (i >= 0 && load<i8>(ES_D1 + i) == 0 && load<i8>(ES_D2 + i) == 0) i--;
-  let started = false;
-  for (; i >= 0; i--) {
-    if (started) p256Dbl(ES_ACC, ES_ACC);
+  let inf = true;
+  for (let i = <i32>WNAF_POSITIONS - 1; i >= 0; i--) { // leading zero digits cost nothing (no doubling yet)
+    if (!inf) p256JDblVartime(ES_ACC, ES_ACC);
     let d2 = <i32>load<i8>(ES_D2 + i), d1 = <i32>load<i8>(ES_D1 + i);
     if (d2 != 0) {
       let q = ES_QTAB + <usize>((d2 < 0 ? -d2 : d2) >> 1) * P256_POINT;
@@ -177,8 +185,8 @@ function doubleScalarMultVartime(): void {
         fpNeg(ES_TMP + 40, ES_TMP + 40);
         q = ES_TMP;
       }
-      p256Add(ES_ACC, ES_ACC, q);
-      started = true;
+      if (inf) { memory.copy(ES_ACC, q, P256_POINT); inf = false; }
+      else inf = p256JAddVartime(ES_ACC, ES_ACC, q) != 0;
     }
     if (d1 != 0) {
       let j = <usize>((d1 < 0 ? -d1 : d1) >> 1);
@@ -190,10 +198,14 @@ function doubleScalarMultVartime(): void {
         fpNeg(ES_TMP + 40, g + 40);
         g = ES_TMP;
       }
-      p256AddAffine(ES_ACC, ES_ACC, g);
-      started = true;
+      if (inf) {
+        memory.copy(ES_ACC, g, 2 * P256_FE);
+        memory.copy(ES_ACC + 80, P256_ONE, P256_FE);
+        inf = false;
+      } else inf = p256JAddAffineVartime(ES_ACC, ES_ACC, g) != 0;
     }
   }
+  return inf;
 }
 
 /**
@@ -217,13 +229,12 @@ export function ecdsaP256VerifyCheck(): i32 {
   scMul(SL, RL, WL); p256CondSub(SL, P256_N); // u2
   wnafVartime(ES_D1, EL, <i32>ECDSA_WG);
   wnafVartime(ES_D2, SL, <i32>ECDSA_WQ);
-  doubleScalarMultVartime();
-  // R = (X : Y : Z). Reject the identity; compare X with r Z (and (r + n) Z when r + n < p).
-  const z = ES_ACC + 80, t = ES_TMP, u = ES_TMP + 40, bx = ES_U1, bt = ES_E;
-  fpToBytes(bx, z);
-  let zero = true;
-  for (let k: usize = 0; k < 32; k++) if (load<u8>(bx + k) != 0) { zero = false; break; }
-  if (zero) return ERR_ECDSA_BAD_SIG;
+  if (doubleScalarMultVartime()) return ERR_ECDSA_BAD_SIG;
+  // R = (X : Y : Z), Jacobian: x(R) = X / Z^2. Reject the identity (Z = 0: tracked above, checked
+  // again); compare X with r Z^2 (and (r + n) Z^2 when r + n < p).
+  const z = ES_TMP + 80, t = ES_TMP, u = ES_TMP + 40, bx = ES_U1, bt = ES_E;
+  if (fpIsZeroVartime(ES_ACC + 80)) return ERR_ECDSA_BAD_SIG;
+  fpSq(z, ES_ACC + 80);
   fpToBytes(bx, ES_ACC);
   fpFromBytes(t, ES_R);                       // r < n < p: canonical
   fpMul(u, t, z);

@@ -353,14 +353,20 @@ class Formula:
     def add(self, d, a, b): self.lin("Add", d, a, b)
     def sub(self, d, a, b): self.lin("Sub", d, a, b)
 
-    def emit(self, out_limit, copies):
+    def raw(self, line):
+        """A line of control flow (the Vartime formulas' exceptional cases); the model skips it."""
+        self.lines.append(line)
+
+    def emit(self, out_limit, copies, ret=None):
         for o in self.outputs:
             self.ensure(o, out_limit)
         w(f"/** {self.doc} */")
-        w(f"export function {self.name}({self.params}): void {{")
+        w(f"export function {self.name}({self.params}): {'void' if ret is None else 'i32'} {{")
         out.extend(self.lines)
         for dst, src in copies:
             w(f"  memory.copy({dst}, {src}, 40);")
+        if ret is not None:
+            w(f"  return {ret};")
         w("}")
         w("")
 
@@ -368,7 +374,9 @@ class Formula:
 # level-0 scratch for the formulas (memmap.ts): t0..t4, and X3, Y3, Z3 so the output may alias an input
 BB = "BB"
 T = ["T0", "T1", "T2", "T3", "T4", "X3", "Y3", "Z3"]
-for k, t in enumerate(T):
+# the verifier's Jacobian formulas use two more (memmap.ts: P256_L0_BYTES)
+TJ = T + ["T5", "T6"]
+for k, t in enumerate(TJ):
     w("// @ts-ignore: decorator")
     w(f"@inline const {t}: usize = P256_FT + {40 * k};")
 w("// @ts-ignore: decorator")
@@ -430,17 +438,149 @@ f.lines.append("  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40, Z
 rcb_add(f, "X1", "Y1", "Z1", "X2", "Y2", "Z2", False)
 f.emit(IN_BOUND, copies)
 
-f = Formula("p256AddAffine", "r = p + (x, y) with the second point affine (Z = 1) and not the identity. r may alias p.",
-            "r: usize, p: usize, q: usize", {**inb, **tb}, ["X3", "Y3", "Z3"], T)
-f.lines.append("  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40;")
-rcb_add(f, "X1", "Y1", "Z1", "X2", "Y2", None, True)
-f.emit(IN_BOUND, copies)
 
 f = Formula("p256Dbl", "r = 2 p (projective, exception-free). r may alias p.",
             "r: usize, p: usize", {**inb, **tb}, ["X3", "Y3", "Z3"], T)
 f.lines.append("  const X = p, Y = p + 40, Z = p + 80;")
 rcb_dbl(f, "X", "Y", "Z")
 f.emit(IN_BOUND, copies)
+
+
+# ---- the verifier's Jacobian formulas (variable-time: public data only) --------------------------
+# Jacobian (X : Y : Z) stands for the affine (X / Z^2, Y / Z^3). The a = -3 doubling (dbl-2001-b,
+# 3M + 5S) replaces the complete doubling (8M + 3S, Algorithm 6) and the additions (add-2007-bl,
+# 11M + 5S; madd-2007-bl with an affine second point, 7M + 4S) are incomplete: they fail when the
+# points are equal or opposite (H = 0), which the formulas detect on public data and answer
+# (double, or report the identity), and neither operand may be the identity (the caller tracks it).
+PL = limbs(P)
+w("/**")
+w(" * 1 when f = 0 mod p, for any element whose limbs are i32 (lazy sums included), else 0.")
+w(" * The normalized form (limbs 0..8 in [0, 2^28), limb 9 the signed rest) of an integer is unique;")
+w(" * if f = k p, that top limb is 16 k - 1 (k > 0) or 16 k (k <= 0), because |k| (2^224 - 2^192 -")
+w(" * 2^96 + 1) < 2^252 for |f| < 2^283, so k = (top + 1) >> 4 is the one candidate and f is compared")
+w(" * with k p limb by limb. VARIABLE-TIME: it returns at the first differing limb.")
+w(" */")
+w("export function fpIsZeroVartime(f: usize): bool {")
+w("  let c: i64 = 0;")
+for i in range(L - 1):
+    w(f"  c = (c + <i64>load<i32>(f, {4 * i})) >> 28;")
+w(f"  let k = (c + <i64>load<i32>(f, {4 * (L - 1)}) + 1) >> 4;")
+w("  let cf: i64 = 0, cp: i64 = 0;")
+for i in range(L - 1):
+    kp = f" cp += k * {PL[i]};" if PL[i] else ""
+    w(f"  cf += <i64>load<i32>(f, {4 * i});{kp} if (((cf ^ cp) & M28) != 0) return false; cf >>= 28; cp >>= 28;")
+w(f"  return cf + <i64>load<i32>(f, {4 * (L - 1)}) == cp + k * {PL[L - 1]};")
+w("}")
+w("")
+
+
+def model_is_zero(f):
+    c = 0
+    for i in range(L - 1):
+        c = (c + f[i]) >> 28
+    k = (c + f[L - 1] + 1) >> 4
+    cf = cp = 0
+    for i in range(L - 1):
+        cf += f[i]; cp += k * PL[i]
+        if (cf ^ cp) & M: return False
+        cf >>= 28; cp >>= 28
+    return cf + f[L - 1] == cp + k * PL[L - 1]
+
+
+for _ in range(3000):
+    kk = rng.randrange(-(1 << 26), 1 << 26)
+    v = kk * P + rng.choice([0, 0, 1, -1, rng.randrange(-P, P), 1 << 252, -(1 << 252)])
+    # the normalized limbs of v, then random borrows between neighbours (limbs up to 6 units)
+    f = [(v >> (W * i)) & M for i in range(L - 1)] + [v >> (W * (L - 1))]
+    for i in range(L - 1):
+        d = rng.randrange(-5, 6)
+        f[i] += d << W; f[i + 1] -= d
+    assert all(abs(x) < 2**31 for x in f)
+    assert val(f) == v and model_is_zero(f) == (v % P == 0)
+
+
+def jdbl(f, X, Y, Z):
+    # dbl-2001-b (a = -3): delta = Z^2, gamma = Y^2, beta = X gamma, alpha = 3 (X - delta)(X + delta),
+    # X3 = alpha^2 - 8 beta, Z3 = (Y + Z)^2 - gamma - delta, Y3 = alpha (4 beta - X3) - 8 gamma^2.
+    delta, gamma, beta, alpha, t0, t1 = "T0", "T1", "T2", "T3", "T4", "T5"
+    f.sq(delta, Z); f.sq(gamma, Y); f.mul(beta, X, gamma)
+    f.add("Z3", Y, Z); f.sq("Z3", "Z3"); f.sub("Z3", "Z3", gamma); f.sub("Z3", "Z3", delta)
+    f.sub(t0, X, delta); f.add(t1, X, delta); f.mul(alpha, t0, t1)
+    f.add(t0, alpha, alpha); f.add(alpha, t0, alpha)
+    f.sq("X3", alpha)
+    f.add(t0, beta, beta); f.add(t0, t0, t0)                   # 4 beta
+    f.add(t1, t0, t0); f.sub("X3", "X3", t1)                    # - 8 beta
+    f.sub(t0, t0, "X3"); f.mul("Y3", alpha, t0)
+    f.sq(t1, gamma); f.add(t1, t1, t1); f.add(t1, t1, t1); f.add(t1, t1, t1)
+    f.sub("Y3", "Y3", t1)
+
+
+def jadd(f, X1, Y1, Z1, X2, Y2, Z2, branch):
+    # add-2007-bl: U1 = X1 Z2^2, U2 = X2 Z1^2, S1 = Y1 Z2^3, S2 = Y2 Z1^3, H = U2 - U1, rr = S2 - S1,
+    # then I = (2H)^2, J = H I, r = 2 rr, V = U1 I, X3 = r^2 - J - 2V, Y3 = r (V - X3) - 2 S1 J,
+    # Z3 = ((Z1 + Z2)^2 - Z1^2 - Z2^2) H.
+    z1z1, z2z2, u1, s1, h, rr, t = "T0", "T1", "T2", "T3", "T4", "T5", "T6"
+    f.sq(z1z1, Z1); f.sq(z2z2, Z2)
+    f.mul(u1, X1, z2z2); f.mul(h, X2, z1z1)
+    f.mul(s1, Z2, z2z2); f.mul(s1, Y1, s1)
+    f.mul(rr, Z1, z1z1); f.mul(rr, Y2, rr)
+    f.sub(h, h, u1); f.sub(rr, rr, s1)
+    branch(h, rr)
+    f.add(t, Z1, Z2); f.sq(t, t); f.sub(t, t, z1z1); f.sub(t, t, z2z2); f.mul("Z3", t, h)
+    i_, j_, v_ = z1z1, z2z2, u1
+    f.add(i_, h, h); f.sq(i_, i_); f.mul(j_, h, i_)
+    f.add(rr, rr, rr); f.mul(v_, u1, i_)
+    f.sq("X3", rr); f.sub("X3", "X3", j_); f.sub("X3", "X3", v_); f.sub("X3", "X3", v_)
+    f.sub(t, v_, "X3"); f.mul("Y3", rr, t)
+    f.mul(t, s1, j_); f.add(t, t, t); f.sub("Y3", "Y3", t)
+
+
+def jmadd(f, X1, Y1, Z1, X2, Y2, branch):
+    # madd-2007-bl (Z2 = 1): U2 = X2 Z1^2, S2 = Y2 Z1^3, H = U2 - X1, rr = S2 - Y1, HH = H^2,
+    # I = 4 HH, J = H I, r = 2 rr, V = X1 I, X3 = r^2 - J - 2V, Y3 = r (V - X3) - 2 Y1 J,
+    # Z3 = (Z1 + H)^2 - Z1^2 - HH.
+    z1z1, h, rr, hh, i_, j_, v_ = "T0", "T1", "T2", "T3", "T4", "T5", "T6"
+    f.sq(z1z1, Z1); f.mul(h, X2, z1z1)
+    f.mul(rr, Z1, z1z1); f.mul(rr, Y2, rr)
+    f.sub(h, h, X1); f.sub(rr, rr, Y1)
+    branch(h, rr)
+    f.sq(hh, h); f.add(i_, hh, hh); f.add(i_, i_, i_); f.mul(j_, h, i_)
+    f.add("Z3", Z1, h); f.sq("Z3", "Z3"); f.sub("Z3", "Z3", z1z1); f.sub("Z3", "Z3", hh)
+    f.add(rr, rr, rr); f.mul(v_, X1, i_)
+    f.sq("X3", rr); f.sub("X3", "X3", j_); f.sub("X3", "X3", v_); f.sub("X3", "X3", v_)
+    f.sub(i_, v_, "X3"); f.mul("Y3", rr, i_)
+    f.mul(i_, Y1, j_); f.add(i_, i_, i_); f.sub("Y3", "Y3", i_)
+
+
+tjb = {t: 0 for t in TJ}
+
+
+def exceptional(f):
+    def branch(h, rr):
+        f.raw(f"  if (fpIsZeroVartime({h})) {{ // equal x: P = Q (double) or P = -Q (the identity)")
+        f.raw(f"    if (fpIsZeroVartime({rr})) {{ p256JDblVartime(r, p); return 0; }}")
+        f.raw("    return 1;")
+        f.raw("  }")
+    return branch
+
+
+f = Formula("p256JDblVartime", "r = 2 p, Jacobian, a = -3 (dbl-2001-b, 3M + 5S); p not the identity (P-256 has no point of order 2). r may alias p.",
+            "r: usize, p: usize", {**inb, **tjb}, ["X3", "Y3", "Z3"], TJ)
+f.lines.append("  const X = p, Y = p + 40, Z = p + 80;")
+jdbl(f, "X", "Y", "Z")
+f.emit(IN_BOUND, copies)
+
+f = Formula("p256JAddVartime", "r = p + q, both Jacobian and not the identity (add-2007-bl, 11M + 5S). p = q is doubled; p = -q returns 1 (the identity; r is not written), otherwise 0. r may alias p or q.",
+            "r: usize, p: usize, q: usize", {**inb, **tjb}, ["X3", "Y3", "Z3"], TJ)
+f.lines.append("  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40, Z2 = q + 80;")
+jadd(f, "X1", "Y1", "Z1", "X2", "Y2", "Z2", exceptional(f))
+f.emit(IN_BOUND, copies, ret=0)
+
+f = Formula("p256JAddAffineVartime", "r = p + (x, y), p Jacobian and not the identity, (x, y) affine (madd-2007-bl, 7M + 4S). p = q is doubled; p = -q returns 1 (the identity; r is not written), otherwise 0. r may alias p.",
+            "r: usize, p: usize, q: usize", {**inb, **tjb}, ["X3", "Y3", "Z3"], TJ)
+f.lines.append("  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40;")
+jmadd(f, "X1", "Y1", "Z1", "X2", "Y2", exceptional(f))
+f.emit(IN_BOUND, copies, ret=0)
 
 
 # ---- check the formulas against affine arithmetic with a tiny projective model -----------------
@@ -450,10 +590,21 @@ def run_formula(kind, p1, p2=None):
     env.update(X1=x1, Y1=y1, Z1=z1, X=x1, Y=y1, Z=z1, BB=B)
     if p2:
         env.update(X2=p2[0], Y2=p2[1], Z2=p2[2])
-    ff = Formula("chk", "", "", {**inb, **tb}, ["X3", "Y3", "Z3"], T)
+    ff = Formula("chk", "", "", {**inb, **tjb}, ["X3", "Y3", "Z3"], TJ)
+    seen = {}
+    def note(h, rr):
+        seen["h"], seen["rr"] = h, rr
+        ff.raw("  // branch")
     if kind == "dbl": rcb_dbl(ff, "X", "Y", "Z")
+    elif kind == "jdbl": jdbl(ff, "X", "Y", "Z")
+    elif kind == "jadd": jadd(ff, "X1", "Y1", "Z1", "X2", "Y2", "Z2", note)
+    elif kind == "jmadd": jmadd(ff, "X1", "Y1", "Z1", "X2", "Y2", note)
     else: rcb_add(ff, "X1", "Y1", "Z1", "X2", "Y2", "Z2", kind == "mixed")
     for line in ff.lines:
+        if line.strip().startswith("// branch"):
+            if env[seen["h"]] % P == 0:
+                return ("dbl" if env[seen["rr"]] % P == 0 else "inf")
+            continue
         op, args = line.strip().rstrip(";").split("(", 1)
         a = [s.strip() for s in args.rstrip(")").split(",")]
         g = lambda n: env[n]
@@ -471,6 +622,26 @@ def to_aff(pt):
     zi = pow(z, -1, P)
     return (x * zi % P, y * zi % P)
 
+
+def to_aff_j(pt):
+    x, y, z = pt
+    if z % P == 0: return None
+    zi = pow(z, -1, P)
+    return (x * zi * zi % P, y * zi * zi * zi % P)
+
+
+for k in range(1, 6):
+    pa = odd[k - 1]; pb = odd[k]
+    z1, z2 = rng.randrange(1, P), rng.randrange(1, P)
+    jac = lambda q, z: (q[0] * z * z % P, q[1] * z * z * z % P, z)
+    assert to_aff_j(run_formula("jdbl", jac(pb, z1))) == ec_add(pb, pb)
+    assert to_aff_j(run_formula("jadd", jac(pa, z1), jac(pb, z2))) == ec_add(pa, pb)
+    assert to_aff_j(run_formula("jmadd", jac(pa, z1), (pb[0], pb[1], 1))) == ec_add(pa, pb)
+    assert run_formula("jadd", jac(pb, z1), jac(pb, z2)) == "dbl"
+    assert run_formula("jmadd", jac(pb, z1), (pb[0], pb[1], 1)) == "dbl"
+    neg = (pb[0], (-pb[1]) % P)
+    assert run_formula("jadd", jac(pb, z1), jac(neg, z2)) == "inf"
+    assert run_formula("jmadd", jac(pb, z1), (neg[0], neg[1], 1)) == "inf"
 
 for k in range(1, 6):
     pa = G; pb = odd[k]
