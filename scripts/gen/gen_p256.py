@@ -248,39 +248,6 @@ w(f"  return memory.data<i32>([{arr(sum((mont(x) + mont(y) for x, y in odd[4:]),
 w("}")
 w("")
 
-# ---- the exponent n - 2, as a sliding-window schedule of odd powers (public) ----------------
-e = N - 2
-WIN = 4
-bits = bin(e)[2:]
-steps = []  # (squarings before, odd digit)
-i = 0
-pending = 0
-while i < len(bits):
-    if bits[i] == "0":
-        pending += 1; i += 1; continue
-    j = min(i + WIN, len(bits))
-    while bits[j - 1] == "0": j -= 1
-    d = int(bits[i:j], 2)
-    steps.append((pending + (j - i), d))
-    pending = 0
-    i = j
-steps[0] = (0, steps[0][1])
-chk = 0
-for sq, d in steps:
-    chk = (chk << sq) + d
-chk <<= pending
-assert chk == e
-sched = []
-for sq, d in steps:
-    sched += [sq, d]
-sched += [pending, 0]
-w(f"/** n - 2 as (squarings, odd digit) pairs of a {WIN}-bit sliding window: {len(steps)} multiplications. */")
-w(f"export const P256_NINV_STEPS: i32 = {len(steps) + 1};")
-w(LAZY)
-w(f"export const P256_NINV_SCHED: usize = memory.data<u8>([{arr(sched)}]);")
-w("")
-
-
 # ---- linear operations (no carries), the carry chain, negation ---------------------------------
 w("/** h = f + g, limb-wise (bounds add). */")
 w("export function fpAdd(h: usize, f: usize, g: usize): void {")
