@@ -448,48 +448,38 @@ export function p256JDblVartime(r: usize, p: usize): void {
   const X = p, Y = p + 40, Z = p + 80;
   fpSq(T0, Z);
   fpSq(T1, Y);
+  fpAdd(T1, T1, T1);
   fpMul(T2, X, T1);
-  fpAdd(Z3, Y, Z);
-  fpCarry(Z3, Z3);
-  fpSq(Z3, Z3);
-  fpSub(Z3, Z3, T1);
-  fpSub(Z3, Z3, T0);
+  fpMul(Z3, Y, Z);
+  fpAdd(Z3, Z3, Z3);
   fpSub(T4, X, T0);
   fpAdd(T5, X, T0);
   fpMul(T3, T4, T5);
   fpAdd(T4, T3, T3);
   fpAdd(T3, T4, T3);
   fpSq(X3, T3);
-  fpAdd(T4, T2, T2);
-  fpAdd(T4, T4, T4);
-  fpCarry(T4, T4);
-  fpAdd(T5, T4, T4);
+  fpAdd(T2, T2, T2);
+  fpAdd(T5, T2, T2);
   fpSub(X3, X3, T5);
-  fpSub(T4, T4, X3);
+  fpCarry(X3, X3);
+  fpSub(T4, T2, X3);
   fpMul(Y3, T3, T4);
   fpSq(T5, T1);
   fpAdd(T5, T5, T5);
-  fpAdd(T5, T5, T5);
-  fpCarry(T5, T5);
-  fpAdd(T5, T5, T5);
   fpSub(Y3, Y3, T5);
-  fpCarry(X3, X3);
   fpCarry(Y3, Y3);
-  fpCarry(Z3, Z3);
   memory.copy(r, X3, 40);
   memory.copy(r + 40, Y3, 40);
   memory.copy(r + 80, Z3, 40);
 }
 
-/** r = p + q, both Jacobian and not the identity (add-2007-bl, 11M + 5S). p = q is doubled; p = -q returns 1 (the identity; r is not written), otherwise 0. r may alias p or q. */
+/** r = p + q, both Jacobian and not the identity, q = (X, Y, Z, Z^2, Z^3) with Z^2 and Z^3 cached (reduced) (add-2007-bl, 10M + 4S). p = q is doubled; p = -q returns 1 (the identity; r is not written), otherwise 0. r may alias p. */
 export function p256JAddVartime(r: usize, p: usize, q: usize): i32 {
-  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40, Z2 = q + 80;
+  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40, Z2 = q + 80, ZZ2 = q + 120, ZZZ2 = q + 160;
   fpSq(T0, Z1);
-  fpSq(T1, Z2);
-  fpMul(T2, X1, T1);
+  fpMul(T2, X1, ZZ2);
   fpMul(T4, X2, T0);
-  fpMul(T3, Z2, T1);
-  fpMul(T3, Y1, T3);
+  fpMul(T3, Y1, ZZZ2);
   fpMul(T5, Z1, T0);
   fpMul(T5, Y2, T5);
   fpSub(T4, T4, T2);
@@ -502,7 +492,7 @@ export function p256JAddVartime(r: usize, p: usize, q: usize): i32 {
   fpCarry(T6, T6);
   fpSq(T6, T6);
   fpSub(T6, T6, T0);
-  fpSub(T6, T6, T1);
+  fpSub(T6, T6, ZZ2);
   fpMul(Z3, T6, T4);
   fpAdd(T0, T4, T4);
   fpCarry(T0, T0);

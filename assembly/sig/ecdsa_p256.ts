@@ -22,7 +22,7 @@ import { ctEq, wipe } from "../ct/ct";
 import { ERR_CRYPTO_STATE, ERR_ECDSA_BAD_SIG, ERR_ECDSA_ENCODING, ERR_ECDSA_RANGE, OK } from "../errors";
 import { sha256Final, sha256Init, sha256Update } from "../hash/sha256";
 import {
-  ECDSA_WG, ECDSA_WQ, ES_ACC, ES_D1, ES_D2, ES_E, ES_HCTX, ES_QTAB, ES_QX, ES_QY, ES_R, ES_S, ES_SC, ES_TMP,
+  ECDSA_QENTRY, ECDSA_WG, ECDSA_WQ, ES_ACC, ES_D1, ES_D2, ES_E, ES_HCTX, ES_QTAB, ES_QX, ES_QY, ES_R, ES_S, ES_SC, ES_TMP,
   ES_U1, P256_IT,
 } from "../memmap";
 import {
@@ -260,6 +260,16 @@ function wnafVartime(dg: usize, k: usize, w: i32): void {
   }
 }
 
+/** A Q table entry: X, Y, Z and the cached Z^2, Z^3 (reduced), for p256JAddVartime. */
+// @ts-ignore: decorator
+@inline const QENTRY: usize = ECDSA_QENTRY;
+
+/** Caches Z^2 and Z^3 of the Jacobian point at q (after its X, Y, Z). */
+function cacheZ(q: usize): void {
+  fpSq(q + 3 * P256_FE, q + 2 * P256_FE);
+  fpMul(q + 4 * P256_FE, q + 3 * P256_FE, q + 2 * P256_FE);
+}
+
 /**
  * ES_ACC = [u1] G + [u2] Q (Jacobian), from the digit strings ES_D1 (G) and ES_D2 (Q). Returns
  * true when the sum is the identity (ES_ACC is then meaningless). The Jacobian formulas are
@@ -267,22 +277,27 @@ function wnafVartime(dg: usize, k: usize, w: i32): void {
  * points yields it) and the additions themselves detect equal points and double.
  */
 function doubleScalarMultVartime(): bool {
-  // Q's odd multiples (2i + 1) Q, Jacobian; 2Q in ES_TMP while building. Q has prime order n, so
-  // no (2i - 1) Q + 2Q here is exceptional (the addition would still handle it).
+  // Q's odd multiples (2i + 1) Q, Jacobian with Z^2 and Z^3 cached (QENTRY bytes each); 2Q in
+  // ES_TMP while building. Q has prime order n, so no (2i - 1) Q + 2Q here is exceptional (the
+  // addition would still handle it).
   memory.copy(ES_QTAB, ES_QX, 2 * P256_FE);
-  memory.copy(ES_QTAB + 80, P256_ONE, P256_FE);
+  for (let k: usize = 2; k < 5; k++) memory.copy(ES_QTAB + k * P256_FE, P256_ONE, P256_FE);
   if (QTAB_ENTRIES > 1) {
     p256JDblVartime(ES_TMP, ES_QTAB);
-    for (let i: usize = 1; i < QTAB_ENTRIES; i++) p256JAddVartime(ES_QTAB + i * P256_POINT, ES_QTAB + (i - 1) * P256_POINT, ES_TMP);
+    cacheZ(ES_TMP);
+    for (let i: usize = 1; i < QTAB_ENTRIES; i++) {
+      p256JAddVartime(ES_QTAB + i * QENTRY, ES_QTAB + (i - 1) * QENTRY, ES_TMP);
+      cacheZ(ES_QTAB + i * QENTRY);
+    }
   }
   let inf = true;
   for (let i = <i32>WNAF_POSITIONS - 1; i >= 0; i--) { // leading zero digits cost nothing (no doubling yet)
     if (!inf) p256JDblVartime(ES_ACC, ES_ACC);
     let d2 = <i32>load<i8>(ES_D2 + i), d1 = <i32>load<i8>(ES_D1 + i);
     if (d2 != 0) {
-      let q = ES_QTAB + <usize>((d2 < 0 ? -d2 : d2) >> 1) * P256_POINT;
+      let q = ES_QTAB + <usize>((d2 < 0 ? -d2 : d2) >> 1) * QENTRY;
       if (d2 < 0) {
-        memory.copy(ES_TMP, q, P256_POINT);
+        memory.copy(ES_TMP, q, QENTRY);
         fpNeg(ES_TMP + 40, ES_TMP + 40);
         q = ES_TMP;
       }

@@ -468,33 +468,36 @@ for _ in range(3000):
 
 def jdbl(f, X, Y, Z):
     # dbl-2001-b (a = -3): delta = Z^2, gamma = Y^2, beta = X gamma, alpha = 3 (X - delta)(X + delta),
-    # X3 = alpha^2 - 8 beta, Z3 = (Y + Z)^2 - gamma - delta, Y3 = alpha (4 beta - X3) - 8 gamma^2.
-    delta, gamma, beta, alpha, t0, t1 = "T0", "T1", "T2", "T3", "T4", "T5"
-    f.sq(delta, Z); f.sq(gamma, Y); f.mul(beta, X, gamma)
-    f.add("Z3", Y, Z); f.sq("Z3", "Z3"); f.sub("Z3", "Z3", gamma); f.sub("Z3", "Z3", delta)
+    # X3 = alpha^2 - 8 beta, Z3 = (Y + Z)^2 - gamma - delta = 2 Y Z, Y3 = alpha (4 beta - X3) - 8 gamma^2.
+    # Arranged for few carries: 2 beta = X (2 gamma), 8 gamma^2 = 2 (2 gamma)^2, Z3 = 2 Y Z (a
+    # multiplication in place of a squaring, a carry and two subtractions), X3 carried at once.
+    delta, g2, b2, alpha, t0, t1 = "T0", "T1", "T2", "T3", "T4", "T5"
+    f.sq(delta, Z); f.sq(g2, Y); f.add(g2, g2, g2)             # 2 gamma
+    f.mul(b2, X, g2)                                            # 2 beta
+    f.mul("Z3", Y, Z); f.add("Z3", "Z3", "Z3")
     f.sub(t0, X, delta); f.add(t1, X, delta); f.mul(alpha, t0, t1)
     f.add(t0, alpha, alpha); f.add(alpha, t0, alpha)
     f.sq("X3", alpha)
-    f.add(t0, beta, beta); f.add(t0, t0, t0)                   # 4 beta
-    f.add(t1, t0, t0); f.sub("X3", "X3", t1)                    # - 8 beta
-    f.sub(t0, t0, "X3"); f.mul("Y3", alpha, t0)
-    f.sq(t1, gamma); f.add(t1, t1, t1); f.add(t1, t1, t1); f.add(t1, t1, t1)
+    f.add(b2, b2, b2)                                           # 4 beta
+    f.add(t1, b2, b2); f.sub("X3", "X3", t1); f.ensure("X3", 1)  # - 8 beta
+    f.sub(t0, b2, "X3"); f.mul("Y3", alpha, t0)
+    f.sq(t1, g2); f.add(t1, t1, t1)                             # 8 gamma^2
     f.sub("Y3", "Y3", t1)
 
 
-def jadd(f, X1, Y1, Z1, X2, Y2, Z2, branch):
-    # add-2007-bl: U1 = X1 Z2^2, U2 = X2 Z1^2, S1 = Y1 Z2^3, S2 = Y2 Z1^3, H = U2 - U1, rr = S2 - S1,
-    # then I = (2H)^2, J = H I, r = 2 rr, V = U1 I, X3 = r^2 - J - 2V, Y3 = r (V - X3) - 2 S1 J,
-    # Z3 = ((Z1 + Z2)^2 - Z1^2 - Z2^2) H.
-    z1z1, z2z2, u1, s1, h, rr, t = "T0", "T1", "T2", "T3", "T4", "T5", "T6"
-    f.sq(z1z1, Z1); f.sq(z2z2, Z2)
-    f.mul(u1, X1, z2z2); f.mul(h, X2, z1z1)
-    f.mul(s1, Z2, z2z2); f.mul(s1, Y1, s1)
+def jadd(f, X1, Y1, Z1, X2, Y2, Z2, ZZ2, ZZZ2, branch):
+    # add-2007-bl with Z2^2 and Z2^3 cached with the second point (Chudnovsky): U1 = X1 Z2^2,
+    # U2 = X2 Z1^2, S1 = Y1 Z2^3, S2 = Y2 Z1^3, H = U2 - U1, rr = S2 - S1, then I = (2H)^2, J = H I,
+    # r = 2 rr, V = U1 I, X3 = r^2 - J - 2V, Y3 = r (V - X3) - 2 S1 J, Z3 = ((Z1 + Z2)^2 - Z1^2 - Z2^2) H.
+    z1z1, u1, s1, h, rr, t, j_ = "T0", "T2", "T3", "T4", "T5", "T6", "T1"
+    f.sq(z1z1, Z1)
+    f.mul(u1, X1, ZZ2); f.mul(h, X2, z1z1)
+    f.mul(s1, Y1, ZZZ2)
     f.mul(rr, Z1, z1z1); f.mul(rr, Y2, rr)
     f.sub(h, h, u1); f.sub(rr, rr, s1)
     branch(h, rr)
-    f.add(t, Z1, Z2); f.sq(t, t); f.sub(t, t, z1z1); f.sub(t, t, z2z2); f.mul("Z3", t, h)
-    i_, j_, v_ = z1z1, z2z2, u1
+    f.add(t, Z1, Z2); f.sq(t, t); f.sub(t, t, z1z1); f.sub(t, t, ZZ2); f.mul("Z3", t, h)
+    i_, v_ = z1z1, u1
     f.add(i_, h, h); f.sq(i_, i_); f.mul(j_, h, i_)
     f.add(rr, rr, rr); f.mul(v_, u1, i_)
     f.sq("X3", rr); f.sub("X3", "X3", j_); f.sub("X3", "X3", v_); f.sub("X3", "X3", v_)
@@ -537,10 +540,10 @@ f.lines.append("  const X = p, Y = p + 40, Z = p + 80;")
 jdbl(f, "X", "Y", "Z")
 f.emit(IN_BOUND, copies)
 
-f = Formula("p256JAddVartime", "r = p + q, both Jacobian and not the identity (add-2007-bl, 11M + 5S). p = q is doubled; p = -q returns 1 (the identity; r is not written), otherwise 0. r may alias p or q.",
-            "r: usize, p: usize, q: usize", {**inb, **tjb}, ["X3", "Y3", "Z3"], TJ)
-f.lines.append("  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40, Z2 = q + 80;")
-jadd(f, "X1", "Y1", "Z1", "X2", "Y2", "Z2", exceptional(f))
+f = Formula("p256JAddVartime", "r = p + q, both Jacobian and not the identity, q = (X, Y, Z, Z^2, Z^3) with Z^2 and Z^3 cached (reduced) (add-2007-bl, 10M + 4S). p = q is doubled; p = -q returns 1 (the identity; r is not written), otherwise 0. r may alias p.",
+            "r: usize, p: usize, q: usize", {**inb, **tjb, "ZZ2": 1, "ZZZ2": 1}, ["X3", "Y3", "Z3"], TJ)
+f.lines.append("  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40, Z2 = q + 80, ZZ2 = q + 120, ZZZ2 = q + 160;")
+jadd(f, "X1", "Y1", "Z1", "X2", "Y2", "Z2", "ZZ2", "ZZZ2", exceptional(f))
 f.emit(IN_BOUND, copies, ret=0)
 
 f = Formula("p256JAddAffineVartime", "r = p + (x, y), p Jacobian and not the identity, (x, y) affine (madd-2007-bl, 7M + 4S). p = q is doubled; p = -q returns 1 (the identity; r is not written), otherwise 0. r may alias p.",
@@ -564,7 +567,10 @@ def run_formula(kind, p1, p2=None):
         ff.raw("  // branch")
     if kind == "dbl": rcb_dbl(ff, "X", "Y", "Z")
     elif kind == "jdbl": jdbl(ff, "X", "Y", "Z")
-    elif kind == "jadd": jadd(ff, "X1", "Y1", "Z1", "X2", "Y2", "Z2", note)
+    elif kind == "jadd":
+        env.update(ZZ2=p2[2] ** 2 % P, ZZZ2=p2[2] ** 3 % P)
+        ff.bound.update(ZZ2=1, ZZZ2=1)
+        jadd(ff, "X1", "Y1", "Z1", "X2", "Y2", "Z2", "ZZ2", "ZZZ2", note)
     elif kind == "jmadd": jmadd(ff, "X1", "Y1", "Z1", "X2", "Y2", note)
     else: rcb_add(ff, "X1", "Y1", "Z1", "X2", "Y2", "Z2", kind == "mixed")
     for line in ff.lines:
