@@ -324,12 +324,33 @@ class Formula:
         """A line of control flow (the Vartime formulas' exceptional cases); the model skips it."""
         self.lines.append(line)
 
-    def emit(self, out_limit, copies, ret=None):
+    def emit(self, out_limit, copies, ret=None, inline_linear=False):
         for o in self.outputs:
             self.ensure(o, out_limit)
         w(f"/** {self.doc} */")
         w(f"export function {self.name}({self.params}): {'void' if ret is None else 'i32'} {{")
-        out.extend(self.lines)
+        if not inline_linear:
+            out.extend(self.lines)
+        else:
+            # The speed build (P256_FAST) writes the additions and subtractions out limb by limb
+            # (no calls); the size build keeps the calls.
+            head = [l for l in self.lines if l.startswith("  const ")]
+            body = [l for l in self.lines if not l.startswith("  const ")]
+            out.extend(head)
+            w("  if (P256_FAST) {")
+            for l in body:
+                s = l.strip()
+                if s.startswith("fpAdd(") or s.startswith("fpSub("):
+                    op = "+" if s.startswith("fpAdd(") else "-"
+                    d, a, b = [x.strip() for x in s[6:].rstrip(");").split(",")]
+                    for i in range(L):
+                        w(f"    store<i32>({d}, load<i32>({a}, {4 * i}) {op} load<i32>({b}, {4 * i}), {4 * i});")
+                else:
+                    w("  " + l)
+            w("  } else {")
+            for l in body:
+                w("  " + l)
+            w("  }")
         for dst, src in copies:
             w(f"  memory.copy({dst}, {src}, 40);")
         if ret is not None:
@@ -348,6 +369,9 @@ for k, t in enumerate(TJ):
     w(f"@inline const {t}: usize = P256_FT + {40 * k};")
 w("// @ts-ignore: decorator")
 w("@inline const BB: usize = P256_B;")
+w("/** The speed build (shrinkLevel 0) writes the verifier's linear operations out; the size build calls them. */")
+w("// @ts-ignore: decorator")
+w("@inline const P256_FAST: bool = ASC_SHRINK_LEVEL == 0;")
 w("")
 IN_BOUND = 2  # formula inputs and outputs: |limb| < 2 units (outputs are carried to that)
 
@@ -538,19 +562,19 @@ f = Formula("p256JDblVartime", "r = 2 p, Jacobian, a = -3 (dbl-2001-b, 3M + 5S);
             "r: usize, p: usize", {**inb, **tjb}, ["X3", "Y3", "Z3"], TJ)
 f.lines.append("  const X = p, Y = p + 40, Z = p + 80;")
 jdbl(f, "X", "Y", "Z")
-f.emit(IN_BOUND, copies)
+f.emit(IN_BOUND, copies, inline_linear=True)
 
 f = Formula("p256JAddVartime", "r = p + q, both Jacobian and not the identity, q = (X, Y, Z, Z^2, Z^3) with Z^2 and Z^3 cached (reduced) (add-2007-bl, 10M + 4S). p = q is doubled; p = -q returns 1 (the identity; r is not written), otherwise 0. r may alias p.",
             "r: usize, p: usize, q: usize", {**inb, **tjb, "ZZ2": 1, "ZZZ2": 1}, ["X3", "Y3", "Z3"], TJ)
 f.lines.append("  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40, Z2 = q + 80, ZZ2 = q + 120, ZZZ2 = q + 160;")
 jadd(f, "X1", "Y1", "Z1", "X2", "Y2", "Z2", "ZZ2", "ZZZ2", exceptional(f))
-f.emit(IN_BOUND, copies, ret=0)
+f.emit(IN_BOUND, copies, ret=0, inline_linear=True)
 
 f = Formula("p256JAddAffineVartime", "r = p + (x, y), p Jacobian and not the identity, (x, y) affine (madd-2007-bl, 7M + 4S). p = q is doubled; p = -q returns 1 (the identity; r is not written), otherwise 0. r may alias p.",
             "r: usize, p: usize, q: usize", {**inb, **tjb}, ["X3", "Y3", "Z3"], TJ)
 f.lines.append("  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40;")
 jmadd(f, "X1", "Y1", "Z1", "X2", "Y2", exceptional(f))
-f.emit(IN_BOUND, copies, ret=0)
+f.emit(IN_BOUND, copies, ret=0, inline_linear=True)
 
 
 # ---- check the formulas against affine arithmetic with a tiny projective model -----------------
