@@ -5,7 +5,9 @@ complete point formulas, and the constant tables. Run: python3 scripts/gen/gen_p
 Representation (docs/CRYPTO.md, "P-256"): an element is ten signed i32 limbs of 28 bits
 (radix 2^28, 280 bits of room), value = sum h_i 2^(28 i), in the Montgomery domain with
 R = 2^280. Products are i64. Multiplication is the 10x10 schoolbook product into 19 i64 columns
-followed by ten word-by-word Montgomery rounds:
+and ten word-by-word Montgomery rounds (mod p the rounds are interleaved with the columns, product
+scanning: each column is complete when it is used, so every z_k takes the same value as in the
+columns-then-rounds order the model below checks, and fewer values are live at once):
 
   mod p: p = -1 mod 2^28, so the round's multiplier is m = z_k mod 2^28 and, with
          m p = m (p + 1) - m and p + 1 = 2^256 - 2^224 + 2^192 + 2^96, a round is four shifted
@@ -127,6 +129,30 @@ def mul_fn(name, doc, reduce, square=False):
         out.extend(load_fe("f", "f"))
         out.extend(load_fe("g", "g"))
         cols = columns_mul("f", "g")
+    if reduce is reduce_p:
+        # Product scanning with the Montgomery rounds interleaved: column k is complete (its
+        # products, the carry, and the rounds' shifted multipliers m_(k-3) << 12, m_(k-6) << 24,
+        # -m_(k-8), m_(k-9) << 4) when it is used, so each z_k takes the same value as in the
+        # column-then-rounds order the model checks; fewer values are live at once.
+        w("  let c: i64, z: i64;")
+        for k, col in enumerate(cols):
+            e = [col] if col else []
+            if k > 0: e.append("c")
+            for off, fmt in ((3, "(m{j} << 12)"), (6, "(m{j} << 24)"), (9, "(m{j} << 4)")):
+                j = k - off
+                if 0 <= j < L: e.append(fmt.format(j=j))
+            expr = " + ".join(e)
+            j = k - 8
+            if 0 <= j < L: expr += f" - m{j}"
+            if k < L:
+                w(f"  z = {expr}; let m{k} = z & M28; c = z >> 28;")
+            elif k < 2 * L - 2:
+                w(f"  z = {expr}; store<i32>(h, <i32>(z & M28), {4 * (k - L)}); c = z >> 28;")
+            else:
+                w(f"  z = {expr}; store<i32>(h, <i32>(z & M28), {4 * (L - 2)}); store<i32>(h, <i32>(z >> 28), {4 * (L - 1)});")
+        w("}")
+        w("")
+        return
     for k, c in enumerate(cols):
         w(f"  let z{k} = {c};")
     w("  let m: i64;")
