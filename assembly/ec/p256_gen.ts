@@ -408,7 +408,7 @@ export function fpIsZeroVartime(f: usize): bool {
   return cf + <i64>load<i32>(f, 36) == cp + k * 15;
 }
 
-/** r = 2 p, Jacobian, a = -3 (dbl-2001-b, 3M + 5S); p not the identity (P-256 has no point of order 2). r may alias p. */
+/** r = 2 p, Jacobian, a = -3 (dbl-2001-b, as 4M + 4S with two carries); p not the identity (P-256 has no point of order 2). r may alias p. */
 export function p256JDblVartime(r: usize, p: usize): void {
   const X = p, Y = p + 40, Z = p + 80;
   if (P256_FAST) {

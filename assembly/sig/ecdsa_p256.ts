@@ -12,12 +12,14 @@
 // x(R) mod n = r is checked without an inversion: x(R) = X/Z^2 (Jacobian), and x(R) mod n = r
 // exactly when X = r Z^2 or (r + n < p and X = (r + n) Z^2) mod p.
 //
-// VARIABLE-TIME (the *Vartime helpers): everything here is public. The double scalar
-// multiplication interleaves two wNAF expansions: odd multiples of Q computed per signature
-// (Jacobian), and a constant table of odd multiples of G (affine, mixed additions). It uses
-// Jacobian coordinates with the a = -3 doubling (3M + 5S, against 8M + 3S for ECDH's complete
+// VARIABLE-TIME (the *Vartime helpers): everything here is public (key, message, signature,
+// hence u1 and u2); no secret reaches a branch or an address. The double scalar multiplication
+// interleaves two wNAF expansions: odd multiples of Q computed per signature (Jacobian, Z^2 and
+// Z^3 cached), and a constant table of odd multiples of G (affine, mixed additions). It uses
+// Jacobian coordinates with the a = -3 doubling (4M + 4S, against 8M + 3S for ECDH's complete
 // doubling), whose additions are incomplete: the identity is tracked by a flag, and the
-// additions detect equal x-coordinates (double, or the identity for opposite points).
+// additions detect equal x-coordinates (double, or the identity for opposite points). 1/s is
+// Kaliski's binary almost-inverse, not a Fermat chain.
 import { ctEq, wipe } from "../ct/ct";
 import { ERR_CRYPTO_STATE, ERR_ECDSA_BAD_SIG, ERR_ECDSA_ENCODING, ERR_ECDSA_RANGE, OK } from "../errors";
 import { sha256Final, sha256Init, sha256Update } from "../hash/sha256";

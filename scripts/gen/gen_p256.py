@@ -465,10 +465,11 @@ f.emit(IN_BOUND, copies)
 
 # ---- the verifier's Jacobian formulas (variable-time: public data only) --------------------------
 # Jacobian (X : Y : Z) stands for the affine (X / Z^2, Y / Z^3). The a = -3 doubling (dbl-2001-b,
-# 3M + 5S) replaces the complete doubling (8M + 3S, Algorithm 6) and the additions (add-2007-bl,
-# 11M + 5S; madd-2007-bl with an affine second point, 7M + 4S) are incomplete: they fail when the
-# points are equal or opposite (H = 0), which the formulas detect on public data and answer
-# (double, or report the identity), and neither operand may be the identity (the caller tracks it).
+# 4M + 4S as arranged below) replaces the complete doubling (8M + 3S, Algorithm 6). The additions
+# (add-2007-bl, 10M + 4S with Z2^2 and Z2^3 cached; madd-2007-bl with an affine second point,
+# 7M + 4S) are incomplete: they fail when the points are equal or opposite (H = 0), which the
+# formulas detect on public data and answer (double, or report the identity), and neither
+# operand may be the identity (the caller tracks it).
 PL = limbs(P)
 w("/**")
 w(" * 1 when f = 0 mod p, for any element whose limbs are i32 (lazy sums included), else 0.")
@@ -584,7 +585,7 @@ def exceptional(f):
     return branch
 
 
-f = Formula("p256JDblVartime", "r = 2 p, Jacobian, a = -3 (dbl-2001-b, 3M + 5S); p not the identity (P-256 has no point of order 2). r may alias p.",
+f = Formula("p256JDblVartime", "r = 2 p, Jacobian, a = -3 (dbl-2001-b, as 4M + 4S with two carries); p not the identity (P-256 has no point of order 2). r may alias p.",
             "r: usize, p: usize", {**inb, **tjb}, ["X3", "Y3", "Z3"], TJ)
 f.lines.append("  const X = p, Y = p + 40, Z = p + 80;")
 jdbl(f, "X", "Y", "Z")
