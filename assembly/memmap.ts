@@ -71,12 +71,14 @@
 // @ts-ignore: decorator
 @inline const AES_BYTES: usize = 11 * 32 + 32;
 /**
- * P-256 leaves (ec/p256_gen.ts, ec/p256.ts): the complete formulas' t0..t4 and X3, Y3, Z3 (eight
- * elements), or the inversion chains (the scalar one: the odd powers 1..15 and an accumulator),
- * and one element for canonical encodings. An element is ten i32 limbs, like FE.
+ * P-256 leaves (ec/p256_gen.ts, ec/p256.ts): the formulas' temporaries (the complete formulas use
+ * t0..t4 and X3, Y3, Z3, eight elements; the verifier's Jacobian addition two more, ten), or the
+ * inversion chains (the scalar one: the odd powers 1..15 and an accumulator, nine), and one
+ * element for canonical encodings. An element is ten i32 limbs, like FE. 440 bytes: below the
+ * level's other alternatives in both builds (SHA-512's schedule, the compact Edwards formulas).
  */
 // @ts-ignore: decorator
-@inline const P256_L0_BYTES: usize = 10 * FE;
+@inline const P256_L0_BYTES: usize = 11 * FE;
 // @ts-ignore: decorator
 @inline const L0_A: usize = SHA256_W_BYTES > SHA512_W_BYTES ? SHA256_W_BYTES : SHA512_W_BYTES;
 // @ts-ignore: decorator
@@ -167,12 +169,20 @@
 // @ts-ignore: decorator
 @inline export const ECDSA_DIGITS: usize = 264;
 /**
- * ECDSA verification: Q affine (80), r and s (64), the SHA-256 context (112), the digest (32),
- * u1 and u2 as 9 little-endian words each (80), r, s, w, e as elements (160), the two digit
- * strings, the accumulator and a working point, Q's table.
+ * A verifier's Q table entry: a Jacobian point (X, Y, Z) with Z^2 and Z^3 cached, five elements
+ * (the additions with it save a squaring and a multiplication).
  */
 // @ts-ignore: decorator
-@inline const ECDSA_BYTES: usize = 80 + 64 + 112 + 32 + 80 + 4 * FE + 2 * ECDSA_DIGITS + 2 * P256_PT + (<usize>1 << (ECDSA_WQ - 2)) * P256_PT;
+@inline export const ECDSA_QENTRY: usize = 5 * FE;
+/**
+ * ECDSA verification: Q affine (80), r and s (64), the SHA-256 context (112), the digest (32),
+ * the encoding of x(R) (32), r, s, w, e as elements (160), the two digit strings, the Jacobian
+ * accumulator, a working entry (a negated table entry, or 2Q while the table is built), Q's
+ * table. 1,728 bytes in the size build, 2,928 in the speed build: below Ed25519's level-2
+ * scratch in both (1,768 and 2,984), so the arena does not grow.
+ */
+// @ts-ignore: decorator
+@inline const ECDSA_BYTES: usize = 80 + 64 + 112 + 32 + 32 + 4 * FE + 2 * ECDSA_DIGITS + P256_PT + ECDSA_QENTRY + (<usize>1 << (ECDSA_WQ - 2)) * ECDSA_QENTRY;
 // @ts-ignore: decorator
 @inline const L2_A: usize = ED_BYTES > HKDF_BYTES + CLIENT_BYTES ? ED_BYTES : HKDF_BYTES + CLIENT_BYTES;
 // @ts-ignore: decorator
@@ -239,7 +249,7 @@ export const ARENA: usize = memory.data(<i32>ARENA_BYTES, 16);
 // @ts-ignore: decorator
 @inline export const P256_IT: usize = L0;
 // @ts-ignore: decorator
-@inline export const P256_CT: usize = L0 + 9 * FE;
+@inline export const P256_CT: usize = L0 + 10 * FE;
 
 // level 1 (alternatives)
 // @ts-ignore: decorator
@@ -341,9 +351,7 @@ export const ARENA: usize = memory.data(<i32>ARENA_BYTES, 16);
 // @ts-ignore: decorator
 @inline export const ES_U1: usize = L2 + 288;
 // @ts-ignore: decorator
-@inline export const ES_U2: usize = L2 + 328;
-// @ts-ignore: decorator
-@inline export const ES_SC: usize = L2 + 368;
+@inline export const ES_SC: usize = L2 + 320;
 // @ts-ignore: decorator
 @inline export const ES_D1: usize = ES_SC + 4 * FE;
 // @ts-ignore: decorator
@@ -353,7 +361,7 @@ export const ARENA: usize = memory.data(<i32>ARENA_BYTES, 16);
 // @ts-ignore: decorator
 @inline export const ES_TMP: usize = ES_ACC + P256_PT;
 // @ts-ignore: decorator
-@inline export const ES_QTAB: usize = ES_TMP + P256_PT;
+@inline export const ES_QTAB: usize = ES_TMP + ECDSA_QENTRY;
 
 // level 2, alternative 2: HKDF, then the client above it
 // @ts-ignore: decorator

@@ -14,6 +14,8 @@
  * - RFC 5903 §8.1 (ECDH) and RFC 6979 §A.2.5 (ECDSA, both signature encodings).
  * - Differential: 1,000 random ECDH cases and 1,000 random signatures (plus 1,000 corrupted
  *   ones) against node:crypto, per build.
+ * - The verifier's incomplete Jacobian additions: constructed valid signatures (Q = G) whose
+ *   verification adds equal points and opposite points in the Q addition, per build.
  * - Constant time (instruction counts; the lead extends this to traces): P-256 ECDH executes the
  *   same number of instructions for 20 random scalars, in both builds.
  */
@@ -176,6 +178,52 @@ for (const build of BUILDS) {
     }
     assert.equal(valid, 1000);
     assert.ok(rejected >= 990, `corruptions rejected: ${rejected}`);
+  });
+
+  test(`${build}: valid signatures whose verification adds equal or opposite points (the Jacobian formulas' exceptional cases)`, async () => {
+    // The verifier's Jacobian additions are incomplete: equal points must be doubled and
+    // opposite points give the identity. Wycheproof reaches most of these branches, but not
+    // "equal points" in the Q addition. Constructed here with Q = G (private key 1) and nonce
+    // t: then R = (u1 + u2) G = t G, and at wNAF position 0 the accumulator holds
+    // (u1 - a) + (u2 - b) = t - a - b times G before the Q digit b is added (a, b: the lowest
+    // digits of u1 and u2, widths from memmap.ts). t = a + 2b makes that addition P + P,
+    // t = a makes it P + (-P). Search messages and small t until both occur; the signatures are
+    // genuine (node:crypto accepts them) and corrupted copies must fail.
+    const fw = await load(build);
+    const [wG, wQ] = build === 'crypto.wasm' ? [7, 5] : [4, 3];
+    const mod = (a: bigint) => ((a % N) + N) % N;
+    const inv = (a: bigint) => { let [r0, r1, s0, s1] = [mod(a), N, 1n, 0n]; while (r1) { const q = r0 / r1; [r0, r1] = [r1, r0 - q * r1]; [s0, s1] = [s1, s0 - q * s1]; } return mod(s0); };
+    const low = (u: bigint, w: number) => { if ((u & 1n) === 0n) return 0n; let d = u & ((1n << BigInt(w)) - 1n); if (d >= 1n << BigInt(w - 1)) d -= 1n << BigInt(w); return d; };
+    const be32 = (v: bigint) => hex(v.toString(16).padStart(64, '0'));
+    const g = crypto.createECDH('prime256v1'); g.setPrivateKey(Buffer.from(be32(1n)));
+    const pk = new Uint8Array(g.getPublicKey());
+    const pubKey = crypto.createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: Buffer.from(pk.subarray(1, 33)).toString('base64url'), y: Buffer.from(pk.subarray(33)).toString('base64url') }, format: 'jwk' });
+    const xOf = new Map<bigint, bigint>();
+    const rOf = (t: bigint) => {
+      if (!xOf.has(t)) { const e = crypto.createECDH('prime256v1'); e.setPrivateKey(Buffer.from(be32(t < 0n ? -t : t))); xOf.set(t, mod(BigInt('0x' + e.getPublicKey('hex').slice(2, 66)))); }
+      return xOf.get(t)!;
+    };
+    const found = { double: 0, opposite: 0 };
+    for (let i = 0; i < 400 && (found.double < 2 || found.opposite < 2); i++) {
+      const m = Buffer.from(`airshake exceptional case ${i}`);
+      const e = mod(BigInt('0x' + crypto.createHash('sha256').update(m).digest('hex')));
+      for (let t = -200n; t <= 200n; t++) {
+        if (t === 0n) continue;
+        const r = rOf(t), s = mod((e + r) * inv(t));
+        if (s === 0n) continue;
+        const w = inv(s), u1 = mod(e * w), u2 = mod(r * w);
+        const a = low(u1, wG), b = low(u2, wQ);
+        const kind = b !== 0n && t === a + 2n * b ? 'double' : b !== 0n && t === a && a !== 0n ? 'opposite' : null;
+        if (!kind) continue;
+        const sig = new Uint8Array([...be32(r), ...be32(s)]);
+        assert.equal(crypto.verify('sha256', m, { key: pubKey, dsaEncoding: 'ieee-p1363' }, sig), true, `node:crypto, ${kind}, message ${i}, t = ${t}`);
+        assert.equal(fw.ecdsaP256VerifyP1363(pk, m, sig), true, `${kind}, message ${i}, t = ${t}`);
+        const bad = Uint8Array.from(sig); bad[63]! ^= 1;
+        assert.equal(fw.ecdsaP256VerifyP1363(pk, m, bad), false, `${kind} corrupted, message ${i}, t = ${t}`);
+        found[kind]++;
+      }
+    }
+    assert.ok(found.double >= 2 && found.opposite >= 2, `constructed cases: ${JSON.stringify(found)}`);
   });
 
   test(`${build}: ECDH input validation`, async () => {

@@ -4,7 +4,9 @@
 // Elements are ten i32 limbs of 28 bits in the Montgomery domain (R = 2^280); multiplication,
 // squaring, the linear operations and the complete Renes-Costello-Batina formulas are generated
 // (p256_gen.ts, scripts/gen/gen_p256.py), with every bound checked by the generator.
-// Points are projective (X : Y : Z), x = X/Z, y = Y/Z; the identity is (0 : 1 : 0).
+// Points are projective (X : Y : Z), x = X/Z, y = Y/Z; the identity is (0 : 1 : 0). (The
+// generated file also holds the ECDSA verifier's variable-time Jacobian formulas, used only by
+// sig/ecdsa_p256.ts on public data.)
 //
 // ECDH is constant-time in the scalar: a fixed signed 4-bit window (65 digits in [-8, 8], the
 // recoding branch-free), every table entry read for every digit and selected by masks, complete

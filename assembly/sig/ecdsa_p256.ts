@@ -9,26 +9,31 @@
 //   - 1 <= r, s <= n - 1 (ERR_ECDSA_RANGE),
 //   - and R = [e/s] G + [r/s] Q is not the identity and x(R) mod n = r, with e = SHA-256(M)
 //     (256 bits, so no truncation) (ERR_ECDSA_BAD_SIG).
-// x(R) mod n = r is checked without an inversion: x(R) = X/Z, and x(R) mod n = r exactly when
-// X = r Z or (r + n < p and X = (r + n) Z) mod p.
+// x(R) mod n = r is checked without an inversion: x(R) = X/Z^2 (Jacobian), and x(R) mod n = r
+// exactly when X = r Z^2 or (r + n < p and X = (r + n) Z^2) mod p.
 //
-// VARIABLE-TIME (the *Vartime helpers): everything here is public. The double scalar
-// multiplication interleaves two wNAF expansions: odd multiples of Q computed per signature, and
-// a constant table of odd multiples of G (affine, mixed additions). The formulas are the same
-// complete ones ECDH uses, so no input needs a special case.
+// VARIABLE-TIME (the *Vartime helpers): everything here is public (key, message, signature,
+// hence u1 and u2); no secret reaches a branch or an address. The double scalar multiplication
+// interleaves two wNAF expansions: odd multiples of Q computed per signature (Jacobian, Z^2 and
+// Z^3 cached), and a constant table of odd multiples of G (affine, mixed additions). It uses
+// Jacobian coordinates with the a = -3 doubling (4M + 4S, against 8M + 3S for ECDH's complete
+// doubling), whose additions are incomplete: the identity is tracked by a flag, and the
+// additions detect equal x-coordinates (double, or the identity for opposite points). 1/s is
+// Kaliski's binary almost-inverse, not a Fermat chain.
 import { ctEq, wipe } from "../ct/ct";
 import { ERR_CRYPTO_STATE, ERR_ECDSA_BAD_SIG, ERR_ECDSA_ENCODING, ERR_ECDSA_RANGE, OK } from "../errors";
 import { sha256Final, sha256Init, sha256Update } from "../hash/sha256";
 import {
-  ECDSA_DIGITS, ECDSA_WG, ECDSA_WQ, ES_ACC, ES_D1, ES_D2, ES_E, ES_HCTX, ES_QTAB, ES_QX, ES_QY, ES_R, ES_S, ES_SC, ES_TMP,
+  ECDSA_QENTRY, ECDSA_WG, ECDSA_WQ, ES_ACC, ES_D1, ES_D2, ES_E, ES_HCTX, ES_QTAB, ES_QX, ES_QY, ES_R, ES_S, ES_SC, ES_TMP,
   ES_U1, P256_IT,
 } from "../memmap";
 import {
-  P256_FE, P256_POINT, fpFromBytes, fpToBytes, p256CondSub, p256DecodePointVartime, p256LimbsFromBytes, p256Lt,
+  P256_FE, P256_POINT, fpFromBytes, fpToBytes, p256CondSub, p256DecodePointVartime, p256LimbsFromBytes, p256LimbsToBytes,
+  p256Lt,
 } from "../ec/p256";
 import {
-  P256_GTAB_A, P256_N, P256_NINV_SCHED, P256_NINV_STEPS, P256_ONE, P256_P, P256_R2, P256_RN2, fpCarry, fpMul, fpNeg,
-  p256Add, p256AddAffine, p256Dbl, p256GtabB, scMul,
+  P256_GTAB_A, P256_N, P256_ONE, P256_P, P256_R2, fpCarry, fpIsZeroVartime,
+  fpMul, fpNeg, fpSq, p256GtabB, p256JAddAffineVartime, p256JAddVartime, p256JDblVartime, scMul,
 } from "../ec/p256_gen";
 
 // @ts-ignore: decorator
@@ -113,25 +118,129 @@ export function ecdsaP256VerifyUpdate(p: usize, n: usize): void {
   sha256Update(ES_HCTX, p, n);
 }
 
-/** h = a^(n-2) = 1/a mod n, a and h in the Montgomery domain (a fixed sliding-window schedule). */
-function scInvert(h: usize, a: usize): void {
-  const a2 = P256_IT + 8 * P256_FE;
-  memory.copy(P256_IT, a, P256_FE);
-  scMul(a2, a, a);
-  for (let i: usize = 1; i < 8; i++) scMul(P256_IT + i * P256_FE, P256_IT + (i - 1) * P256_FE, a2);
-  for (let s: i32 = 0; s < P256_NINV_STEPS; s++) {
-    let sq = <i32>load<u8>(P256_NINV_SCHED + 2 * s), d = <usize>load<u8>(P256_NINV_SCHED + 2 * s + 1);
-    if (s == 0) { memory.copy(h, P256_IT + (d >> 1) * P256_FE, P256_FE); continue; }
-    for (let j = 0; j < sq; j++) scMul(h, h, h);
-    if (d != 0) scMul(h, h, P256_IT + (d >> 1) * P256_FE);
+// The verifier's scalar inversion works on five 64-bit words (little-endian; 2n < 2^257 needs
+// the fifth). Its scratch at P256_IT: u, v, r, s (40 bytes each) and 32 bytes for conversions.
+// @ts-ignore: decorator
+@inline const WORDS: usize = 5;
+
+/** a > b, five words. Variable-time. */
+function gtWordsVartime(a: usize, b: usize): bool {
+  for (let i: isize = 32; i >= 0; i -= 8) {
+    let x = load<u64>(a + i), y = load<u64>(b + i);
+    if (x != y) return x > y;
   }
-  p256CondSub(h, P256_N);
+  return false;
 }
+
+/** a = (a - b) >> 1, five words, a > b, both odd (the difference is even). */
+function subHalfWords(a: usize, b: usize): void {
+  let borrow: u64 = 0, prev: u64 = 0;
+  for (let i: usize = 0; i < 8 * WORDS; i += 8) {
+    let x = load<u64>(a + i), y = load<u64>(b + i);
+    let d = x - y - borrow;
+    borrow = <u64>(x < y) | (<u64>(x == y) & borrow);
+    if (i > 0) store<u64>(a + i - 8, (prev >> 1) | (d << 63));
+    prev = d;
+  }
+  store<u64>(a + 8 * (WORDS - 1), prev >> 1);
+}
+
+/** a = a - b, five words, a >= b. */
+function subWords(a: usize, b: usize): void {
+  let borrow: u64 = 0;
+  for (let i: usize = 0; i < 8 * WORDS; i += 8) {
+    let x = load<u64>(a + i), y = load<u64>(b + i);
+    store<u64>(a + i, x - y - borrow);
+    borrow = <u64>(x < y) | (<u64>(x == y) & borrow);
+  }
+}
+
+/** a = a >> 1, five words. */
+function halfWords(a: usize): void {
+  for (let i: usize = 0; i < 8 * (WORDS - 1); i += 8) store<u64>(a + i, (load<u64>(a + i) >> 1) | (load<u64>(a + i + 8) << 63));
+  store<u64>(a + 8 * (WORDS - 1), load<u64>(a + 8 * (WORDS - 1)) >> 1);
+}
+
+/** a = 2 a, five words (a < 2^319). */
+function twiceWords(a: usize): void {
+  for (let i: usize = 8 * (WORDS - 1); i > 0; i -= 8) store<u64>(a + i, (load<u64>(a + i) << 1) | (load<u64>(a + i - 8) >> 63));
+  store<u64>(a, load<u64>(a) << 1);
+}
+
+/** a = a + b, five words (no overflow). */
+function addWords(a: usize, b: usize): void {
+  let c: u64 = 0;
+  for (let i: usize = 0; i < 8 * WORDS; i += 8) {
+    let x = load<u64>(a + i), y = load<u64>(b + i);
+    let t = x + y, t2 = t + c;
+    c = <u64>(t < x) | <u64>(t2 < t);
+    store<u64>(a + i, t2);
+  }
+}
+
+/** Five words (the fifth zero) from canonical plain limbs; words to plain limbs (value < 2^256). */
+function limbsToWords(w: usize, a: usize, tmp: usize): void {
+  p256LimbsToBytes(tmp, a);
+  for (let j: usize = 0; j < 4; j++) store<u64>(w + 8 * j, bswap<u64>(load<u64>(tmp + 24 - 8 * j)));
+  store<u64>(w, 0, 32);
+}
+function wordsToLimbs(a: usize, w: usize, tmp: usize): void {
+  for (let j: usize = 0; j < 4; j++) store<u64>(tmp + 24 - 8 * j, bswap<u64>(load<u64>(w + 8 * j)));
+  p256LimbsFromBytes(a, tmp);
+}
+
+/**
+ * h = (1/a) R mod n (the Montgomery form, R = 2^280, output < 2n) for plain limbs a in
+ * [1, n - 1]. Kaliski's almost Montgomery inverse (IEEE Trans. Computers 44(8), 1995, phase 1):
+ * with u = n, v = a, r = 0, s = 1, each step halves u or v (after subtracting the smaller odd one
+ * from the larger) and doubles r or s (after adding the other), k steps in all, 256 <= k <= 512;
+ * it ends with n - r = a^-1 2^k mod n, r < 2n. Then h = (n - r) 2^(560 - k) / R, one scMul.
+ * VARIABLE-TIME (s is public): shifts, additions and comparisons of 64-bit words, about a tenth
+ * of the instructions of the Fermat chain it replaces (256 squarings and 43 multiplications mod n).
+ */
+function scInvertMontVartime(h: usize, a: usize): void {
+  const u = P256_IT, v = P256_IT + 40, r = P256_IT + 80, s = P256_IT + 120, tmp = P256_IT + 160;
+  limbsToWords(u, P256_N, tmp);
+  limbsToWords(v, a, tmp);
+  memory.fill(r, 0, 80);
+  store<u64>(s, 1);
+  let k: i32 = 0;
+  while (true) {
+    let v0 = load<u64>(v);
+    if (v0 == 0 && load<u64>(v, 8) == 0 && load<u64>(v, 16) == 0 && load<u64>(v, 24) == 0 && load<u64>(v, 32) == 0) break;
+    if ((load<u64>(u) & 1) == 0) { halfWords(u); twiceWords(s); }
+    else if ((v0 & 1) == 0) { halfWords(v); twiceWords(r); }
+    else if (gtWordsVartime(u, v)) { subHalfWords(u, v); addWords(r, s); twiceWords(s); }
+    else { subHalfWords(v, u); addWords(s, r); twiceWords(r); }
+    k++;
+  }
+  // r < 2n: r mod n, then h = n - r (r != 0: a is invertible), as plain limbs
+  limbsToWords(s, P256_N, tmp);
+  if (!gtWordsVartime(s, r)) subWords(r, s);
+  subWords(s, r);
+  wordsToLimbs(h, s, tmp);
+  // c = 2^(560 - k) mod n, 48 <= 560 - k <= 304; then h = h c / R
+  const c = P256_IT + 200;
+  let j = 560 - k;
+  memory.fill(c, 0, 40);
+  let e = j < 255 ? j : 255;
+  store<i32>(c + 4 * <usize>(e / 28), 1 << (e % 28));
+  for (let i = e; i < j; i++) {
+    for (let l: usize = 0; l < 40; l += 4) store<i32>(c + l, load<i32>(c + l) << 1);
+    fpCarry(c, c);
+    p256CondSub(c, P256_N);
+  }
+  scMul(h, h, c);
+}
+
+/** A 256-bit scalar has 257 wNAF positions (a digit can carry past bit 255); ECDSA_DIGITS rounds up. */
+// @ts-ignore: decorator
+@inline const WNAF_POSITIONS: usize = 257;
 
 /** Writes the 257 width-w NAF digits of the canonical scalar limbs k (destroyed) to dg. */
 function wnafVartime(dg: usize, k: usize, w: i32): void {
   const full = (1 << w), half = full >> 1;
-  for (let i: usize = 0; i < 257; i++) {
+  for (let i: usize = 0; i < WNAF_POSITIONS; i++) {
     let k0 = load<i32>(k);
     let d = 0;
     if (k0 & 1) {
@@ -153,32 +262,49 @@ function wnafVartime(dg: usize, k: usize, w: i32): void {
   }
 }
 
-/** ES_ACC = [u1] G + [u2] Q, from the digit strings ES_D1 (G) and ES_D2 (Q). */
-function doubleScalarMultVartime(): void {
-  // Q's odd multiples (2i + 1) Q, projective; 2Q in ES_TMP while building.
+/** A Q table entry: X, Y, Z and the cached Z^2, Z^3 (reduced), for p256JAddVartime. */
+// @ts-ignore: decorator
+@inline const QENTRY: usize = ECDSA_QENTRY;
+
+/** Caches Z^2 and Z^3 of the Jacobian point at q (after its X, Y, Z). */
+function cacheZ(q: usize): void {
+  fpSq(q + 3 * P256_FE, q + 2 * P256_FE);
+  fpMul(q + 4 * P256_FE, q + 3 * P256_FE, q + 2 * P256_FE);
+}
+
+/**
+ * ES_ACC = [u1] G + [u2] Q (Jacobian), from the digit strings ES_D1 (G) and ES_D2 (Q). Returns
+ * true when the sum is the identity (ES_ACC is then meaningless). The Jacobian formulas are
+ * incomplete, so the identity is tracked here (it starts the sum, and an addition of opposite
+ * points yields it) and the additions themselves detect equal points and double.
+ */
+function doubleScalarMultVartime(): bool {
+  // Q's odd multiples (2i + 1) Q, Jacobian with Z^2 and Z^3 cached (QENTRY bytes each); 2Q in
+  // ES_TMP while building. Q has prime order n, so no (2i - 1) Q + 2Q here is exceptional (the
+  // addition would still handle it).
   memory.copy(ES_QTAB, ES_QX, 2 * P256_FE);
-  memory.copy(ES_QTAB + 80, P256_ONE, P256_FE);
+  for (let k: usize = 2; k < 5; k++) memory.copy(ES_QTAB + k * P256_FE, P256_ONE, P256_FE);
   if (QTAB_ENTRIES > 1) {
-    p256Dbl(ES_TMP, ES_QTAB);
-    for (let i: usize = 1; i < QTAB_ENTRIES; i++) p256Add(ES_QTAB + i * P256_POINT, ES_QTAB + (i - 1) * P256_POINT, ES_TMP);
+    p256JDblVartime(ES_TMP, ES_QTAB);
+    cacheZ(ES_TMP);
+    for (let i: usize = 1; i < QTAB_ENTRIES; i++) {
+      p256JAddVartime(ES_QTAB + i * QENTRY, ES_QTAB + (i - 1) * QENTRY, ES_TMP);
+      cacheZ(ES_QTAB + i * QENTRY);
+    }
   }
-  memory.fill(ES_ACC, 0, P256_POINT);
-  memory.copy(ES_ACC + 40, P256_ONE, P256_FE);
-  let i = <i32>ECDSA_DIGITS - 1;
-  while (i >= 0 && load<i8>(ES_D1 + i) == 0 && load<i8>(ES_D2 + i) == 0) i--;
-  let started = false;
-  for (; i >= 0; i--) {
-    if (started) p256Dbl(ES_ACC, ES_ACC);
+  let inf = true;
+  for (let i = <i32>WNAF_POSITIONS - 1; i >= 0; i--) { // leading zero digits cost nothing (no doubling yet)
+    if (!inf) p256JDblVartime(ES_ACC, ES_ACC);
     let d2 = <i32>load<i8>(ES_D2 + i), d1 = <i32>load<i8>(ES_D1 + i);
     if (d2 != 0) {
-      let q = ES_QTAB + <usize>((d2 < 0 ? -d2 : d2) >> 1) * P256_POINT;
+      let q = ES_QTAB + <usize>((d2 < 0 ? -d2 : d2) >> 1) * QENTRY;
       if (d2 < 0) {
-        memory.copy(ES_TMP, q, P256_POINT);
+        memory.copy(ES_TMP, q, QENTRY);
         fpNeg(ES_TMP + 40, ES_TMP + 40);
         q = ES_TMP;
       }
-      p256Add(ES_ACC, ES_ACC, q);
-      started = true;
+      if (inf) { memory.copy(ES_ACC, q, P256_POINT); inf = false; }
+      else inf = p256JAddVartime(ES_ACC, ES_ACC, q) != 0;
     }
     if (d1 != 0) {
       let j = <usize>((d1 < 0 ? -d1 : d1) >> 1);
@@ -190,10 +316,14 @@ function doubleScalarMultVartime(): void {
         fpNeg(ES_TMP + 40, g + 40);
         g = ES_TMP;
       }
-      p256AddAffine(ES_ACC, ES_ACC, g);
-      started = true;
+      if (inf) {
+        memory.copy(ES_ACC, g, 2 * P256_FE);
+        memory.copy(ES_ACC + 80, P256_ONE, P256_FE);
+        inf = false;
+      } else inf = p256JAddAffineVartime(ES_ACC, ES_ACC, g) != 0;
     }
   }
+  return inf;
 }
 
 /**
@@ -211,19 +341,17 @@ export function ecdsaP256VerifyCheck(): i32 {
   p256CondSub(EL, P256_N);
   p256LimbsFromBytes(RL, ES_R);
   p256LimbsFromBytes(SL, ES_S);
-  scMul(SL, SL, P256_RN2);
-  scInvert(WL, SL);
+  scInvertMontVartime(WL, SL); p256CondSub(WL, P256_N); // (1/s) R: Montgomery
   scMul(EL, EL, WL); p256CondSub(EL, P256_N); // u1 (plain: the Montgomery factors cancel)
   scMul(SL, RL, WL); p256CondSub(SL, P256_N); // u2
   wnafVartime(ES_D1, EL, <i32>ECDSA_WG);
   wnafVartime(ES_D2, SL, <i32>ECDSA_WQ);
-  doubleScalarMultVartime();
-  // R = (X : Y : Z). Reject the identity; compare X with r Z (and (r + n) Z when r + n < p).
-  const z = ES_ACC + 80, t = ES_TMP, u = ES_TMP + 40, bx = ES_U1, bt = ES_E;
-  fpToBytes(bx, z);
-  let zero = true;
-  for (let k: usize = 0; k < 32; k++) if (load<u8>(bx + k) != 0) { zero = false; break; }
-  if (zero) return ERR_ECDSA_BAD_SIG;
+  if (doubleScalarMultVartime()) return ERR_ECDSA_BAD_SIG;
+  // R = (X : Y : Z), Jacobian: x(R) = X / Z^2. Reject the identity (Z = 0: tracked above, checked
+  // again); compare X with r Z^2 (and (r + n) Z^2 when r + n < p).
+  const z = ES_TMP + 80, t = ES_TMP, u = ES_TMP + 40, bx = ES_U1, bt = ES_E;
+  if (fpIsZeroVartime(ES_ACC + 80)) return ERR_ECDSA_BAD_SIG;
+  fpSq(z, ES_ACC + 80);
   fpToBytes(bx, ES_ACC);
   fpFromBytes(t, ES_R);                       // r < n < p: canonical
   fpMul(u, t, z);

@@ -5,7 +5,9 @@ complete point formulas, and the constant tables. Run: python3 scripts/gen/gen_p
 Representation (docs/CRYPTO.md, "P-256"): an element is ten signed i32 limbs of 28 bits
 (radix 2^28, 280 bits of room), value = sum h_i 2^(28 i), in the Montgomery domain with
 R = 2^280. Products are i64. Multiplication is the 10x10 schoolbook product into 19 i64 columns
-followed by ten word-by-word Montgomery rounds:
+and ten word-by-word Montgomery rounds (mod p the rounds are interleaved with the columns, product
+scanning: each column is complete when it is used, so every z_k takes the same value as in the
+columns-then-rounds order the model below checks, and fewer values are live at once):
 
   mod p: p = -1 mod 2^28, so the round's multiplier is m = z_k mod 2^28 and, with
          m p = m (p + 1) - m and p + 1 = 2^256 - 2^224 + 2^192 + 2^96, a round is four shifted
@@ -127,6 +129,30 @@ def mul_fn(name, doc, reduce, square=False):
         out.extend(load_fe("f", "f"))
         out.extend(load_fe("g", "g"))
         cols = columns_mul("f", "g")
+    if reduce is reduce_p:
+        # Product scanning with the Montgomery rounds interleaved: column k is complete (its
+        # products, the carry, and the rounds' shifted multipliers m_(k-3) << 12, m_(k-6) << 24,
+        # -m_(k-8), m_(k-9) << 4) when it is used, so each z_k takes the same value as in the
+        # column-then-rounds order the model checks; fewer values are live at once.
+        w("  let c: i64, z: i64;")
+        for k, col in enumerate(cols):
+            e = [col] if col else []
+            if k > 0: e.append("c")
+            for off, fmt in ((3, "(m{j} << 12)"), (6, "(m{j} << 24)"), (9, "(m{j} << 4)")):
+                j = k - off
+                if 0 <= j < L: e.append(fmt.format(j=j))
+            expr = " + ".join(e)
+            j = k - 8
+            if 0 <= j < L: expr += f" - m{j}"
+            if k < L:
+                w(f"  z = {expr}; let m{k} = z & M28; c = z >> 28;")
+            elif k < 2 * L - 2:
+                w(f"  z = {expr}; store<i32>(h, <i32>(z & M28), {4 * (k - L)}); c = z >> 28;")
+            else:
+                w(f"  z = {expr}; store<i32>(h, <i32>(z & M28), {4 * (L - 2)}); store<i32>(h, <i32>(z >> 28), {4 * (L - 1)});")
+        w("}")
+        w("")
+        return
     for k, c in enumerate(cols):
         w(f"  let z{k} = {c};")
     w("  let m: i64;")
@@ -248,39 +274,6 @@ w(f"  return memory.data<i32>([{arr(sum((mont(x) + mont(y) for x, y in odd[4:]),
 w("}")
 w("")
 
-# ---- the exponent n - 2, as a sliding-window schedule of odd powers (public) ----------------
-e = N - 2
-WIN = 4
-bits = bin(e)[2:]
-steps = []  # (squarings before, odd digit)
-i = 0
-pending = 0
-while i < len(bits):
-    if bits[i] == "0":
-        pending += 1; i += 1; continue
-    j = min(i + WIN, len(bits))
-    while bits[j - 1] == "0": j -= 1
-    d = int(bits[i:j], 2)
-    steps.append((pending + (j - i), d))
-    pending = 0
-    i = j
-steps[0] = (0, steps[0][1])
-chk = 0
-for sq, d in steps:
-    chk = (chk << sq) + d
-chk <<= pending
-assert chk == e
-sched = []
-for sq, d in steps:
-    sched += [sq, d]
-sched += [pending, 0]
-w(f"/** n - 2 as (squarings, odd digit) pairs of a {WIN}-bit sliding window: {len(steps)} multiplications. */")
-w(f"export const P256_NINV_STEPS: i32 = {len(steps) + 1};")
-w(LAZY)
-w(f"export const P256_NINV_SCHED: usize = memory.data<u8>([{arr(sched)}]);")
-w("")
-
-
 # ---- linear operations (no carries), the carry chain, negation ---------------------------------
 w("/** h = f + g, limb-wise (bounds add). */")
 w("export function fpAdd(h: usize, f: usize, g: usize): void {")
@@ -353,14 +346,41 @@ class Formula:
     def add(self, d, a, b): self.lin("Add", d, a, b)
     def sub(self, d, a, b): self.lin("Sub", d, a, b)
 
-    def emit(self, out_limit, copies):
+    def raw(self, line):
+        """A line of control flow (the Vartime formulas' exceptional cases); the model skips it."""
+        self.lines.append(line)
+
+    def emit(self, out_limit, copies, ret=None, inline_linear=False):
         for o in self.outputs:
             self.ensure(o, out_limit)
         w(f"/** {self.doc} */")
-        w(f"export function {self.name}({self.params}): void {{")
-        out.extend(self.lines)
+        w(f"export function {self.name}({self.params}): {'void' if ret is None else 'i32'} {{")
+        if not inline_linear:
+            out.extend(self.lines)
+        else:
+            # The speed build (P256_FAST) writes the additions and subtractions out limb by limb
+            # (no calls); the size build keeps the calls.
+            head = [l for l in self.lines if l.startswith("  const ")]
+            body = [l for l in self.lines if not l.startswith("  const ")]
+            out.extend(head)
+            w("  if (P256_FAST) {")
+            for l in body:
+                s = l.strip()
+                if s.startswith("fpAdd(") or s.startswith("fpSub("):
+                    op = "+" if s.startswith("fpAdd(") else "-"
+                    d, a, b = [x.strip() for x in s[6:].rstrip(");").split(",")]
+                    for i in range(L):
+                        w(f"    store<i32>({d}, load<i32>({a}, {4 * i}) {op} load<i32>({b}, {4 * i}), {4 * i});")
+                else:
+                    w("  " + l)
+            w("  } else {")
+            for l in body:
+                w("  " + l)
+            w("  }")
         for dst, src in copies:
             w(f"  memory.copy({dst}, {src}, 40);")
+        if ret is not None:
+            w(f"  return {ret};")
         w("}")
         w("")
 
@@ -368,11 +388,16 @@ class Formula:
 # level-0 scratch for the formulas (memmap.ts): t0..t4, and X3, Y3, Z3 so the output may alias an input
 BB = "BB"
 T = ["T0", "T1", "T2", "T3", "T4", "X3", "Y3", "Z3"]
-for k, t in enumerate(T):
+# the verifier's Jacobian formulas use two more (memmap.ts: P256_L0_BYTES)
+TJ = T + ["T5", "T6"]
+for k, t in enumerate(TJ):
     w("// @ts-ignore: decorator")
     w(f"@inline const {t}: usize = P256_FT + {40 * k};")
 w("// @ts-ignore: decorator")
 w("@inline const BB: usize = P256_B;")
+w("/** The speed build (shrinkLevel 0) writes the verifier's linear operations out; the size build calls them. */")
+w("// @ts-ignore: decorator")
+w("@inline const P256_FAST: bool = ASC_SHRINK_LEVEL == 0;")
 w("")
 IN_BOUND = 2  # formula inputs and outputs: |limb| < 2 units (outputs are carried to that)
 
@@ -430,17 +455,153 @@ f.lines.append("  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40, Z
 rcb_add(f, "X1", "Y1", "Z1", "X2", "Y2", "Z2", False)
 f.emit(IN_BOUND, copies)
 
-f = Formula("p256AddAffine", "r = p + (x, y) with the second point affine (Z = 1) and not the identity. r may alias p.",
-            "r: usize, p: usize, q: usize", {**inb, **tb}, ["X3", "Y3", "Z3"], T)
-f.lines.append("  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40;")
-rcb_add(f, "X1", "Y1", "Z1", "X2", "Y2", None, True)
-f.emit(IN_BOUND, copies)
 
 f = Formula("p256Dbl", "r = 2 p (projective, exception-free). r may alias p.",
             "r: usize, p: usize", {**inb, **tb}, ["X3", "Y3", "Z3"], T)
 f.lines.append("  const X = p, Y = p + 40, Z = p + 80;")
 rcb_dbl(f, "X", "Y", "Z")
 f.emit(IN_BOUND, copies)
+
+
+# ---- the verifier's Jacobian formulas (variable-time: public data only) --------------------------
+# Jacobian (X : Y : Z) stands for the affine (X / Z^2, Y / Z^3). The a = -3 doubling (dbl-2001-b,
+# 4M + 4S as arranged below) replaces the complete doubling (8M + 3S, Algorithm 6). The additions
+# (add-2007-bl, 10M + 4S with Z2^2 and Z2^3 cached; madd-2007-bl with an affine second point,
+# 7M + 4S) are incomplete: they fail when the points are equal or opposite (H = 0), which the
+# formulas detect on public data and answer (double, or report the identity), and neither
+# operand may be the identity (the caller tracks it).
+PL = limbs(P)
+w("/**")
+w(" * 1 when f = 0 mod p, for any element whose limbs are i32 (lazy sums included), else 0.")
+w(" * The normalized form (limbs 0..8 in [0, 2^28), limb 9 the signed rest) of an integer is unique;")
+w(" * if f = k p, that top limb is 16 k - 1 (k > 0) or 16 k (k <= 0), because |k| (2^224 - 2^192 -")
+w(" * 2^96 + 1) < 2^252 for |f| < 2^283, so k = (top + 1) >> 4 is the one candidate and f is compared")
+w(" * with k p limb by limb. VARIABLE-TIME: it returns at the first differing limb.")
+w(" */")
+w("export function fpIsZeroVartime(f: usize): bool {")
+w("  let c: i64 = 0;")
+for i in range(L - 1):
+    w(f"  c = (c + <i64>load<i32>(f, {4 * i})) >> 28;")
+w(f"  let k = (c + <i64>load<i32>(f, {4 * (L - 1)}) + 1) >> 4;")
+w("  let cf: i64 = 0, cp: i64 = 0;")
+for i in range(L - 1):
+    kp = f" cp += k * {PL[i]};" if PL[i] else ""
+    w(f"  cf += <i64>load<i32>(f, {4 * i});{kp} if (((cf ^ cp) & M28) != 0) return false; cf >>= 28; cp >>= 28;")
+w(f"  return cf + <i64>load<i32>(f, {4 * (L - 1)}) == cp + k * {PL[L - 1]};")
+w("}")
+w("")
+
+
+def model_is_zero(f):
+    c = 0
+    for i in range(L - 1):
+        c = (c + f[i]) >> 28
+    k = (c + f[L - 1] + 1) >> 4
+    cf = cp = 0
+    for i in range(L - 1):
+        cf += f[i]; cp += k * PL[i]
+        if (cf ^ cp) & M: return False
+        cf >>= 28; cp >>= 28
+    return cf + f[L - 1] == cp + k * PL[L - 1]
+
+
+for _ in range(3000):
+    kk = rng.randrange(-(1 << 26), 1 << 26)
+    v = kk * P + rng.choice([0, 0, 1, -1, rng.randrange(-P, P), 1 << 252, -(1 << 252)])
+    # the normalized limbs of v, then random borrows between neighbours (limbs up to 6 units)
+    f = [(v >> (W * i)) & M for i in range(L - 1)] + [v >> (W * (L - 1))]
+    for i in range(L - 1):
+        d = rng.randrange(-5, 6)
+        f[i] += d << W; f[i + 1] -= d
+    assert all(abs(x) < 2**31 for x in f)
+    assert val(f) == v and model_is_zero(f) == (v % P == 0)
+
+
+def jdbl(f, X, Y, Z):
+    # dbl-2001-b (a = -3): delta = Z^2, gamma = Y^2, beta = X gamma, alpha = 3 (X - delta)(X + delta),
+    # X3 = alpha^2 - 8 beta, Z3 = (Y + Z)^2 - gamma - delta = 2 Y Z, Y3 = alpha (4 beta - X3) - 8 gamma^2.
+    # Arranged for few carries: 2 beta = X (2 gamma), 8 gamma^2 = 2 (2 gamma)^2, Z3 = 2 Y Z (a
+    # multiplication in place of a squaring, a carry and two subtractions), X3 carried at once.
+    delta, g2, b2, alpha, t0, t1 = "T0", "T1", "T2", "T3", "T4", "T5"
+    f.sq(delta, Z); f.sq(g2, Y); f.add(g2, g2, g2)             # 2 gamma
+    f.mul(b2, X, g2)                                            # 2 beta
+    f.mul("Z3", Y, Z); f.add("Z3", "Z3", "Z3")
+    f.sub(t0, X, delta); f.add(t1, X, delta); f.mul(alpha, t0, t1)
+    f.add(t0, alpha, alpha); f.add(alpha, t0, alpha)
+    f.sq("X3", alpha)
+    f.add(b2, b2, b2)                                           # 4 beta
+    f.add(t1, b2, b2); f.sub("X3", "X3", t1); f.ensure("X3", 1)  # - 8 beta
+    f.sub(t0, b2, "X3"); f.mul("Y3", alpha, t0)
+    f.sq(t1, g2); f.add(t1, t1, t1)                             # 8 gamma^2
+    f.sub("Y3", "Y3", t1)
+
+
+def jadd(f, X1, Y1, Z1, X2, Y2, Z2, ZZ2, ZZZ2, branch):
+    # add-2007-bl with Z2^2 and Z2^3 cached with the second point (Chudnovsky): U1 = X1 Z2^2,
+    # U2 = X2 Z1^2, S1 = Y1 Z2^3, S2 = Y2 Z1^3, H = U2 - U1, rr = S2 - S1, then I = (2H)^2, J = H I,
+    # r = 2 rr, V = U1 I, X3 = r^2 - J - 2V, Y3 = r (V - X3) - 2 S1 J, Z3 = ((Z1 + Z2)^2 - Z1^2 - Z2^2) H.
+    z1z1, u1, s1, h, rr, t, j_ = "T0", "T2", "T3", "T4", "T5", "T6", "T1"
+    f.sq(z1z1, Z1)
+    f.mul(u1, X1, ZZ2); f.mul(h, X2, z1z1)
+    f.mul(s1, Y1, ZZZ2)
+    f.mul(rr, Z1, z1z1); f.mul(rr, Y2, rr)
+    f.sub(h, h, u1); f.sub(rr, rr, s1)
+    branch(h, rr)
+    f.add(t, Z1, Z2); f.sq(t, t); f.sub(t, t, z1z1); f.sub(t, t, ZZ2); f.mul("Z3", t, h)
+    i_, v_ = z1z1, u1
+    f.add(i_, h, h); f.sq(i_, i_); f.mul(j_, h, i_)
+    f.add(rr, rr, rr); f.mul(v_, u1, i_)
+    f.sq("X3", rr); f.sub("X3", "X3", j_); f.sub("X3", "X3", v_); f.sub("X3", "X3", v_)
+    f.sub(t, v_, "X3"); f.mul("Y3", rr, t)
+    f.mul(t, s1, j_); f.add(t, t, t); f.sub("Y3", "Y3", t)
+
+
+def jmadd(f, X1, Y1, Z1, X2, Y2, branch):
+    # madd-2007-bl (Z2 = 1): U2 = X2 Z1^2, S2 = Y2 Z1^3, H = U2 - X1, rr = S2 - Y1, HH = H^2,
+    # I = 4 HH, J = H I, r = 2 rr, V = X1 I, X3 = r^2 - J - 2V, Y3 = r (V - X3) - 2 Y1 J,
+    # Z3 = (Z1 + H)^2 - Z1^2 - HH.
+    z1z1, h, rr, hh, i_, j_, v_ = "T0", "T1", "T2", "T3", "T4", "T5", "T6"
+    f.sq(z1z1, Z1); f.mul(h, X2, z1z1)
+    f.mul(rr, Z1, z1z1); f.mul(rr, Y2, rr)
+    f.sub(h, h, X1); f.sub(rr, rr, Y1)
+    branch(h, rr)
+    f.sq(hh, h); f.add(i_, hh, hh); f.add(i_, i_, i_); f.mul(j_, h, i_)
+    f.add("Z3", Z1, h); f.sq("Z3", "Z3"); f.sub("Z3", "Z3", z1z1); f.sub("Z3", "Z3", hh)
+    f.add(rr, rr, rr); f.mul(v_, X1, i_)
+    f.sq("X3", rr); f.sub("X3", "X3", j_); f.sub("X3", "X3", v_); f.sub("X3", "X3", v_)
+    f.sub(i_, v_, "X3"); f.mul("Y3", rr, i_)
+    f.mul(i_, Y1, j_); f.add(i_, i_, i_); f.sub("Y3", "Y3", i_)
+
+
+tjb = {t: 0 for t in TJ}
+
+
+def exceptional(f):
+    def branch(h, rr):
+        f.raw(f"  if (fpIsZeroVartime({h})) {{ // equal x: P = Q (double) or P = -Q (the identity)")
+        f.raw(f"    if (fpIsZeroVartime({rr})) {{ p256JDblVartime(r, p); return 0; }}")
+        f.raw("    return 1;")
+        f.raw("  }")
+    return branch
+
+
+f = Formula("p256JDblVartime", "r = 2 p, Jacobian, a = -3 (dbl-2001-b, as 4M + 4S with two carries); p not the identity (P-256 has no point of order 2). r may alias p.",
+            "r: usize, p: usize", {**inb, **tjb}, ["X3", "Y3", "Z3"], TJ)
+f.lines.append("  const X = p, Y = p + 40, Z = p + 80;")
+jdbl(f, "X", "Y", "Z")
+f.emit(IN_BOUND, copies, inline_linear=True)
+
+f = Formula("p256JAddVartime", "r = p + q, both Jacobian and not the identity, q = (X, Y, Z, Z^2, Z^3) with Z^2 and Z^3 cached (reduced) (add-2007-bl, 10M + 4S). p = q is doubled; p = -q returns 1 (the identity; r is not written), otherwise 0. r may alias p.",
+            "r: usize, p: usize, q: usize", {**inb, **tjb, "ZZ2": 1, "ZZZ2": 1}, ["X3", "Y3", "Z3"], TJ)
+f.lines.append("  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40, Z2 = q + 80, ZZ2 = q + 120, ZZZ2 = q + 160;")
+jadd(f, "X1", "Y1", "Z1", "X2", "Y2", "Z2", "ZZ2", "ZZZ2", exceptional(f))
+f.emit(IN_BOUND, copies, ret=0, inline_linear=True)
+
+f = Formula("p256JAddAffineVartime", "r = p + (x, y), p Jacobian and not the identity, (x, y) affine (madd-2007-bl, 7M + 4S). p = q is doubled; p = -q returns 1 (the identity; r is not written), otherwise 0. r may alias p.",
+            "r: usize, p: usize, q: usize", {**inb, **tjb}, ["X3", "Y3", "Z3"], TJ)
+f.lines.append("  const X1 = p, Y1 = p + 40, Z1 = p + 80, X2 = q, Y2 = q + 40;")
+jmadd(f, "X1", "Y1", "Z1", "X2", "Y2", exceptional(f))
+f.emit(IN_BOUND, copies, ret=0, inline_linear=True)
 
 
 # ---- check the formulas against affine arithmetic with a tiny projective model -----------------
@@ -450,10 +611,24 @@ def run_formula(kind, p1, p2=None):
     env.update(X1=x1, Y1=y1, Z1=z1, X=x1, Y=y1, Z=z1, BB=B)
     if p2:
         env.update(X2=p2[0], Y2=p2[1], Z2=p2[2])
-    ff = Formula("chk", "", "", {**inb, **tb}, ["X3", "Y3", "Z3"], T)
+    ff = Formula("chk", "", "", {**inb, **tjb}, ["X3", "Y3", "Z3"], TJ)
+    seen = {}
+    def note(h, rr):
+        seen["h"], seen["rr"] = h, rr
+        ff.raw("  // branch")
     if kind == "dbl": rcb_dbl(ff, "X", "Y", "Z")
+    elif kind == "jdbl": jdbl(ff, "X", "Y", "Z")
+    elif kind == "jadd":
+        env.update(ZZ2=p2[2] ** 2 % P, ZZZ2=p2[2] ** 3 % P)
+        ff.bound.update(ZZ2=1, ZZZ2=1)
+        jadd(ff, "X1", "Y1", "Z1", "X2", "Y2", "Z2", "ZZ2", "ZZZ2", note)
+    elif kind == "jmadd": jmadd(ff, "X1", "Y1", "Z1", "X2", "Y2", note)
     else: rcb_add(ff, "X1", "Y1", "Z1", "X2", "Y2", "Z2", kind == "mixed")
     for line in ff.lines:
+        if line.strip().startswith("// branch"):
+            if env[seen["h"]] % P == 0:
+                return ("dbl" if env[seen["rr"]] % P == 0 else "inf")
+            continue
         op, args = line.strip().rstrip(";").split("(", 1)
         a = [s.strip() for s in args.rstrip(")").split(",")]
         g = lambda n: env[n]
@@ -471,6 +646,26 @@ def to_aff(pt):
     zi = pow(z, -1, P)
     return (x * zi % P, y * zi % P)
 
+
+def to_aff_j(pt):
+    x, y, z = pt
+    if z % P == 0: return None
+    zi = pow(z, -1, P)
+    return (x * zi * zi % P, y * zi * zi * zi % P)
+
+
+for k in range(1, 6):
+    pa = odd[k - 1]; pb = odd[k]
+    z1, z2 = rng.randrange(1, P), rng.randrange(1, P)
+    jac = lambda q, z: (q[0] * z * z % P, q[1] * z * z * z % P, z)
+    assert to_aff_j(run_formula("jdbl", jac(pb, z1))) == ec_add(pb, pb)
+    assert to_aff_j(run_formula("jadd", jac(pa, z1), jac(pb, z2))) == ec_add(pa, pb)
+    assert to_aff_j(run_formula("jmadd", jac(pa, z1), (pb[0], pb[1], 1))) == ec_add(pa, pb)
+    assert run_formula("jadd", jac(pb, z1), jac(pb, z2)) == "dbl"
+    assert run_formula("jmadd", jac(pb, z1), (pb[0], pb[1], 1)) == "dbl"
+    neg = (pb[0], (-pb[1]) % P)
+    assert run_formula("jadd", jac(pb, z1), jac(neg, z2)) == "inf"
+    assert run_formula("jmadd", jac(pb, z1), (neg[0], neg[1], 1)) == "inf"
 
 for k in range(1, 6):
     pa = G; pb = odd[k]
