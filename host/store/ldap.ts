@@ -3,8 +3,7 @@
  *
  * LdapCertStore mirrors CertStore's semantics (host/store/types.ts) but every operation is
  * asynchronous (returns a Promise): LDAP is a network protocol and Node has no synchronous client.
- * It therefore does not `implement CertStore`; server B's lookup path and CertCache are synchronous
- * today and must be adapted to await it (see docs/DIRECTORY.md, "What remains").
+ * It implements AsyncCertStore (the read side server B and CertCache await), not CertStore.
  *
  * Layout (schema in host/store/slapd.ts, AIRSHAKE_SCHEMA):
  *   airshakeIdA=<hex ID>,ou=certificates,<suffix>   airshakeHandsetCertificate + pkiUser
@@ -25,6 +24,7 @@ import {
   RevokedIdError,
   StoreUnavailableError,
   UnknownIdError,
+  type AsyncCertStore,
   type Revocation,
   type StoredCert,
 } from './types.js';
@@ -143,7 +143,8 @@ export interface LdapStoredCert extends StoredCert {
 }
 
 /** CertStore semantics on an LDAP directory; every method is async. */
-export class LdapCertStore {
+export class LdapCertStore implements AsyncCertStore {
+  readonly asynchronous = true as const;
   readonly url: string;
   readonly suffix: string;
   private readonly client: Client;
