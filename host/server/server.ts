@@ -511,13 +511,12 @@ export class ServerSession {
   }
 
   /** Waits for an asynchronous lookup (bounded in number and time), then answers the hello. */
-  private await(found: Promise<LookupResult>, m: Uint8Array, idA: Uint8Array, randomA: Uint8Array, ts: number): Promise<void> {
+  private await(found: Promise<LookupResult>, m: Uint8Array, idA: Uint8Array, randomA: Uint8Array, ts: number): void | Promise<void> {
     const s = this.server;
     found.catch(() => {}); // settled below, or abandoned if not admitted
     if (!s.admitPending(this)) {
       s.stats.busy++;
-      this.fail(Err.BUSY, 'certificate lookups pending at their bound');
-      return Promise.resolve();
+      return this.fail(Err.BUSY, 'certificate lookups pending at their bound');
     }
     this.st = St.LOOKUP;
     const hello = new Uint8Array(m);
