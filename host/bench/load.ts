@@ -3,7 +3,7 @@
  * B processes on one certificate store, over loopback TCP.
  *
  *   node dist/host/bench/load.js [--handsets 1000] [--servers 2] [--store both|ldap|sqlite]
- *        [--rounds 2] [--concurrency 16] [--poll-ms 100] [--revocations 10] [--json]
+ *        [--rounds 2] [--concurrency 16] [--poll-ms 100] [--revocations 10] [--json] [--out FILE]
  *
  * Per store:
  *   - a throwaway PKI and N handset certificates (host/sim/deployment.ts); for `sqlite` the store is
@@ -26,7 +26,8 @@
  *     same machine), max over the B's. Then every B must refuse each revoked handset.
  *   - lookup latency side by side, without load: N lookupHandset() calls in this process on the
  *     SQLite file and on the LDAP consumer (one connection, sequential).
- * Writes docs/bench/load.json.
+ * Writes docs/bench/load.json (or --out FILE). Exit status 1 unless every handshake succeeded, no
+ * application message was lost and every revoked handset was refused by every B.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -236,7 +237,7 @@ export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: {
     handsets: { type: 'string', default: '1000' }, servers: { type: 'string', default: '2' }, store: { type: 'string', default: 'both' },
     rounds: { type: 'string', default: '2' }, concurrency: { type: 'string', default: '16' }, 'poll-ms': { type: 'string', default: '100' },
-    revocations: { type: 'string', default: '10' }, json: { type: 'boolean', default: false },
+    revocations: { type: 'string', default: '10' }, json: { type: 'boolean', default: false }, out: { type: 'string' },
   } });
   const int = (name: string, v: string, min: number) => { const x = Number(v); if (!Number.isInteger(x) || x < min) throw new Error(`--${name} must be an integer >= ${min}, got ${v}`); return x; };
   const o: LoadOptions = {
@@ -258,10 +259,11 @@ export async function main(argv: string[]): Promise<number> {
     const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, slapd: slapdVersion(), platform: `${os.platform()} ${os.release()}` };
     const out = { ...head, lookupLatency: lookup, runs, machine, options: { ...o, log: undefined } };
     delete (out as { options: { log?: unknown } }).options.log;
-    const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/bench/load.json');
+    const file = values.out ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/bench/load.json');
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
-    if (values.json) { console.log(JSON.stringify(out)); return runs.every((r) => r.succeeded === r.handshakes && r.lost === 0) ? 0 : 1; }
+    const allGood = runs.every((r) => r.succeeded === r.handshakes && r.lost === 0 && r.revokedRefused === r.revocationPropagation.n);
+    if (values.json) { console.log(JSON.stringify(out)); return allGood ? 0 : 1; }
     console.log(`\nbench:load: ${o.handsets} firmware handsets, ${o.servers} B processes, ${o.rounds} rounds (1: cache misses, 2+: hits), concurrency ${o.concurrency}, loopback TCP`);
     console.log(`machine: ${machine.cpus} x ${machine.cpu}, Node ${machine.node}, slapd ${machine.slapd}\n`);
     console.log('store    handshakes  ok      success  lost  hs/s    p50 ms  p99 ms  revocation->purge p50 / max ms (poll ms)');
@@ -272,8 +274,8 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`  revoked handsets refused afterwards: ${r.revokedRefused} of ${r.revocationPropagation.n} (handset, B) pairs`);
     }
     console.log(`\nlookupHandset latency, one process, sequential: SQLite p50 ${lookup.sqlite.p50Us} us / p99 ${lookup.sqlite.p99Us} us; LDAP p50 ${lookup.ldap.p50Us} us / p99 ${lookup.ldap.p99Us} us (n=${lookup.ldap.n})`);
-    console.log('wrote docs/bench/load.json');
-    return runs.every((r) => r.succeeded === r.handshakes && r.lost === 0) ? 0 : 1;
+    console.log(`wrote ${path.relative(process.cwd(), file)}`);
+    return allGood ? 0 : 1;
   } finally {
     dep.close();
   }
