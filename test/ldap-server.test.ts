@@ -84,14 +84,14 @@ test('server B in process over LdapCertStore: async miss, sync hit, shared reque
   const unenrolled = dep.handsets[8]!;
 
   // B reads anonymously, as on a replica; the store's own timeout is longer than B's lookup timeout
-  const reader = new LdapCertStore({ url: slapd.url, timeoutMs: 4000, connectTimeoutMs: 1000 });
+  const reader = new LdapCertStore({ url: slapd.url, timeoutMs: 10_000, connectTimeoutMs: 5000 });
   cleanups.push(() => reader.close());
   const cache = new CertCache<ValidatedCert>(reader, { capacity: 100, ttlMs: 3_600_000 });
   cleanups.push(() => cache.close());
   const events: ServerEvent[] = [];
   const opts: ServerOptions = {
     store: reader, cache, caPublicKey: dep.ca.publicKey, certificate: dep.server.cert, privateKey: dep.server.privateKey,
-    onApplicationData: (d) => d, onEvent: (e) => events.push(e), lookupTimeoutMs: 1000,
+    onApplicationData: (d) => d, onEvent: (e) => events.push(e), lookupTimeoutMs: 2000,
   };
   const server = new AirshakeServer(opts);
   assert.equal(server.asyncStore, true);
@@ -143,15 +143,15 @@ test('server B in process over LdapCertStore: async miss, sync hit, shared reque
   try {
     t0 = performance.now();
     r = await handshake(server, hs[3]!, events);
-    console.log(`# directory hung: ERR_STORE after ${(performance.now() - t0).toFixed(0)} ms (lookupTimeoutMs 1000)`);
+    console.log(`# directory hung: ERR_STORE after ${(performance.now() - t0).toFixed(0)} ms (lookupTimeoutMs 2000)`);
     assert.deepEqual([r.ok, r.code, r.alert], [false, Err.STORE, Err.STORE]);
     assert.equal(server.stats.lookupTimeouts, 1);
     const failed = events.filter((e) => e.type === 'failed').at(-1) as Extract<ServerEvent, { type: 'failed' }>;
-    assert.match(failed.reason, /did not answer the lookup within 1000 ms/);
+    assert.match(failed.reason, /did not answer the lookup within 2000 ms/);
     assert.deepEqual(await handshake(server, hs[0]!, events), { ok: true, waited: false }, 'cache hits while hung');
 
     // the pending-lookup bound: with 2 lookups waiting, a third hello is refused with ERR_BUSY at once
-    const bounded = new AirshakeServer({ ...opts, maxPendingLookups: 2, lookupTimeoutMs: 20_000 });
+    const bounded = new AirshakeServer({ ...opts, maxPendingLookups: 2, lookupTimeoutMs: 30_000 });
     const outs: Uint8Array[][] = [[], [], []];
     const sessions = outs.map((o) => bounded.connect((m) => o.push(m)));
     const waits = [4, 5].map((i, k) => { hs[i]!.reset(); return sessions[k]!.receive(hs[i]!.start(Math.floor(Date.now() / 1000))); });
@@ -233,7 +233,7 @@ test('two airshake serve processes on two replicas (syncrepl provider -> consume
   await seen(h2, 20_000);
 
   const pki = path.join(dep.dir, 'pki');
-  const common = ['--pki', pki, '--revocation-poll-ms', '100', '--lookup-timeout-ms', '1500', '--store-timeout-ms', '1000', '--quiet'];
+  const common = ['--pki', pki, '--revocation-poll-ms', '100', '--lookup-timeout-ms', '8000', '--store-timeout-ms', '5000', '--quiet'];
   const b1 = await ServeProcess.start(['--store', `${provider.url}/o=airshake`, ...common]);
   cleanups.push(() => b1.stop());
   const b2 = await ServeProcess.start(['--store', `${consumer.url}/o=airshake`, ...common]);

@@ -3,7 +3,7 @@
  * B processes on one certificate store, over loopback TCP.
  *
  *   node dist/host/bench/load.js [--handsets 1000] [--servers 2] [--store both|ldap|sqlite]
- *        [--rounds 2] [--concurrency 16] [--poll-ms 100] [--revocations 10] [--json] [--out FILE]
+ *        [--rounds 2] [--concurrency 16] [--poll-ms 100] [--revocations 10] [--warmup 32] [--json] [--out FILE]
  *
  * Per store:
  *   - a throwaway PKI and N handset certificates (host/sim/deployment.ts); for `sqlite` the store is
@@ -16,7 +16,8 @@
  *     host/handset.ts, the real client), each provisioned with the next handset's key for each
  *     handshake, over TCP with the framing layer (host/sim/tcp-client.ts). Round 1: every handset
  *     once, handset i on B number i mod S (every lookup a cache miss: a store lookup); round 2 the
- *     same again (cache hits). Message 3 carries 32 bytes of application data, B echoes it.
+ *     same again (cache hits). Before round 1, `warmup` further handsets (not counted) handshake
+ *     once, spread over the B's, so round 1 does not pay for fresh processes' JIT. Message 3 carries 32 bytes of application data, B echoes it.
  *     Latency = message 1 sent to the echo opened. Lost = message 3 sent (with its application
  *     data) and no echo back. Handshakes per second = handshakes / wall time of the round(s).
  *   - revocation propagation: K handsets handshake with every B (so every B caches them), then
@@ -50,6 +51,8 @@ export interface LoadOptions {
   concurrency: number;
   pollMs: number;
   revocations: number;
+  /** Extra handsets that handshake first (each B's JIT and connections warm), not counted. */
+  warmup: number;
   log?: (s: string) => void;
 }
 
@@ -147,11 +150,16 @@ async function runStore(kind: 'sqlite' | 'ldap', dep: Deployment, o: LoadOptions
     };
     const all: TcpHandshakeResult[] = [];
     const rounds: RoundFigures[] = [];
-    const n = dep.handsets.length;
+    // handsets 0..W-1 warm up (not counted); the measured ones are W..W+n-1
+    const W = o.warmup;
+    const n = dep.handsets.length - W;
+    const warm = await pool(W, o.concurrency, (k, w) => one(k, w, servers[k % servers.length]!));
+    const cold = warm.filter((x) => !x.ok);
+    if (cold.length) throw new Error(`warm-up handshakes failed: ${cold.map((x) => x.error).join('; ')}`);
     let wall = 0;
     for (let r = 1; r <= o.rounds; r++) {
       const ts = performance.now();
-      const res = await pool(n, o.concurrency, (k, w) => one(k, w, servers[k % servers.length]!));
+      const res = await pool(n, o.concurrency, (k, w) => one(W + k, w, servers[k % servers.length]!));
       const sec = (performance.now() - ts) / 1000;
       wall += sec;
       all.push(...res);
@@ -166,7 +174,7 @@ async function runStore(kind: 'sqlite' | 'ldap', dep: Deployment, o: LoadOptions
 
     // revocation propagation: K handsets cached on every B, then revoked one by one on the writer
     const k = Math.min(o.revocations, n);
-    const victims = Array.from({ length: k }, (_, i) => Math.floor((i * n) / k));
+    const victims = Array.from({ length: k }, (_, i) => W + Math.floor((i * n) / k));
     for (const v of victims) for (const b of servers) {
       const r = await one(v, 0, b);
       if (!r.ok) throw new Error(`warming handset ${v} on B port ${b.port} failed: ${r.error}`);
@@ -237,21 +245,21 @@ export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: {
     handsets: { type: 'string', default: '1000' }, servers: { type: 'string', default: '2' }, store: { type: 'string', default: 'both' },
     rounds: { type: 'string', default: '2' }, concurrency: { type: 'string', default: '16' }, 'poll-ms': { type: 'string', default: '100' },
-    revocations: { type: 'string', default: '10' }, json: { type: 'boolean', default: false }, out: { type: 'string' },
+    revocations: { type: 'string', default: '10' }, warmup: { type: 'string', default: '32' }, json: { type: 'boolean', default: false }, out: { type: 'string' },
   } });
   const int = (name: string, v: string, min: number) => { const x = Number(v); if (!Number.isInteger(x) || x < min) throw new Error(`--${name} must be an integer >= ${min}, got ${v}`); return x; };
   const o: LoadOptions = {
     handsets: int('handsets', values.handsets!, 1), servers: int('servers', values.servers!, 1), rounds: int('rounds', values.rounds!, 1),
-    concurrency: int('concurrency', values.concurrency!, 1), pollMs: int('poll-ms', values['poll-ms']!, 1), revocations: int('revocations', values.revocations!, 1),
+    concurrency: int('concurrency', values.concurrency!, 1), pollMs: int('poll-ms', values['poll-ms']!, 1), revocations: int('revocations', values.revocations!, 1), warmup: int('warmup', values.warmup!, 0),
     log: values.json ? undefined : (s) => console.log(s),
   };
   if (!['both', 'ldap', 'sqlite'].includes(values.store!)) throw new Error(`--store must be both, ldap or sqlite, got ${values.store}`);
   const kinds = values.store === 'both' ? (['ldap', 'sqlite'] as const) : [values.store as 'ldap' | 'sqlite'];
   const now = Math.floor(Date.now() / 1000);
   const tDep = performance.now();
-  const dep = createDeployment({ now: now - 60, handsets: o.handsets });
+  const dep = createDeployment({ now: now - 60, handsets: o.handsets + o.warmup });
   try {
-    o.log?.(`${o.handsets} handset certificates issued and enrolled in SQLite in ${((performance.now() - tDep) / 1000).toFixed(1)} s`);
+    o.log?.(`${o.handsets + o.warmup} handset certificates (${o.warmup} for the warm-up) issued and enrolled in SQLite in ${((performance.now() - tDep) / 1000).toFixed(1)} s`);
     const runs: LoadRun[] = [];
     for (const k of kinds) runs.push(await runStore(k, dep, o));
     const lookup = await lookupLatency(dep, Math.min(1000, Math.max(300, o.handsets)));
