@@ -126,7 +126,7 @@ export class AirshakeServer {
   /** Sessions whose hello waits for an asynchronous certificate lookup. */
   private readonly pending = new Set<ServerSession>();
   /** Store lookups in flight, by ID_A (hex): hellos for one ID share one request. */
-  private readonly inflight = new Map<string, { p: Promise<StoredCert[]>; at: number }>();
+  private readonly inflight = new Map<string, { p: Promise<StoredCert[]>; at: number; mark: number | undefined }>();
   /** True when the store is asynchronous (a directory). */
   readonly asyncStore: boolean;
   private readonly unknownIds: UnknownIdCache;
@@ -332,10 +332,10 @@ export class AirshakeServer {
       return { ok: false, code: Err.UNKNOWN_ID, reason: 'no certificate enrolled under ID_A (negative cache)' };
     }
     this.stats.storeLookups++;
-    const since = cache?.mark();
+    let since = cache?.mark();
     let set: StoredCert[] | Promise<StoredCert[]>;
     try {
-      set = this.fetchHandset(idA, idHex || Buffer.from(idA).toString('hex'));
+      ({ set, since } = this.fetchHandset(idA, idHex || Buffer.from(idA).toString('hex'), since));
     } catch (e) {
       if (e instanceof StoreUnavailableError) { this.stats.storeErrors++; return { ok: false, code: Err.STORE, reason: e.message }; }
       throw e;
@@ -351,29 +351,32 @@ export class AirshakeServer {
     );
   }
 
-  /** The handset's certificates from the store; an asynchronous store's requests are shared per ID. */
-  private fetchHandset(idA: Uint8Array, idHex: string): StoredCert[] | Promise<StoredCert[]> {
+  /**
+   * The handset's certificates from the store; an asynchronous store's requests are shared per ID.
+   * `mark` is the cache's mark taken now; a joined request carries the mark of its start instead.
+   */
+  private fetchHandset(idA: Uint8Array, idHex: string, mark: number | undefined): { set: StoredCert[] | Promise<StoredCert[]>; since: number | undefined } {
     const store = this.opts.store;
     if (!isAsyncStore(store)) {
-      if (store.lookupHandset) return store.lookupHandset(idA);
+      if (store.lookupHandset) return { set: store.lookupHandset(idA), since: mark };
       const one = store.lookup(idA);
-      return one ? [one] : [];
+      return { set: one ? [one] : [], since: mark };
     }
     const t = performance.now();
     const cur = this.inflight.get(idHex);
     // a request older than the lookup timeout is not joined (it may never settle)
-    if (cur && t - cur.at < this.opts.lookupTimeoutMs) { this.stats.sharedLookups++; return cur.p; }
+    if (cur && t - cur.at < this.opts.lookupTimeoutMs) { this.stats.sharedLookups++; return { set: cur.p, since: cur.mark }; }
     const id = new Uint8Array(idA);
     const p = (async () => {
       if (store.lookupHandset) return store.lookupHandset(id);
       const one = await store.lookup(id);
       return one ? [one] : [];
     })();
-    const entry = { p, at: t };
+    const entry = { p, at: t, mark };
     this.inflight.set(idHex, entry);
     const done = () => { if (this.inflight.get(idHex) === entry) this.inflight.delete(idHex); };
     p.then(done, done);
-    return p;
+    return { set: p, since: mark };
   }
 
   /** Step 5 once the handset's certificates are known (`since`: the cache's mark before the lookup). */
@@ -548,7 +551,7 @@ export class ServerSession {
       const q = this.queued;
       this.queued = [];
       for (const msg of q) void this.handle(msg);
-    });
+    }).catch((e: unknown) => { this.fail(Err.HANDSHAKE_FAILED, `internal: ${(e as Error)?.message ?? e}`); });
     return this.pendingDone;
   }
 
