@@ -146,3 +146,24 @@ test('an alert, a closed connection or a closed server while the lookup is pendi
     assert.equal(events.filter((e) => e.type === 'established').length, 0);
   } finally { done(); }
 });
+
+test('the same hello twice while its lookup is pending: one answer, the copy gets ERR_REPLAY once the lookup is in', async () => {
+  const { store, server, handsets, done } = await setup();
+  try {
+    const hello = handsets[0]!.start(nowSec());
+    const out: Uint8Array[][] = [[], []];
+    const a = server.connect((m) => out[0]!.push(m));
+    const b = server.connect((m) => out[1]!.push(m));
+    const pa = a.receive(hello);
+    const pb = b.receive(new Uint8Array(hello)); // both pass step 3: nothing is recorded before the lookup
+    assert.ok(pa instanceof Promise && pb instanceof Promise);
+    assert.equal(server.replayCount, 0);
+    store.release();
+    await Promise.all([pa, pb]);
+    assert.equal(out[0]![0]![0], MsgType.RESPONSE);
+    assert.deepEqual(out[1]!.map((m) => [...m]), [[MsgType.ALERT, Err.HANDSHAKE_FAILED]], 'the generic alert, as for any replay');
+    assert.equal(b.error, Err.REPLAY);
+    assert.equal(server.replayCount, 1);
+    assert.equal(server.stats.replaysRejected, 1);
+  } finally { done(); }
+});

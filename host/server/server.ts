@@ -510,11 +510,19 @@ export class ServerSession {
     if (s.opts.halfOpenPolicy === 'refuse' && !s.admitHalfOpen()) { s.stats.busy++; return this.fail(Err.BUSY, 'half-open handshakes at their bound'); }
     const found = s.lookup(idA, candidates);
     if (!isPromise(found)) return this.answer(m, idA, randomA, found);
-    return this.await(found, m, idA, randomA, ts);
+    // the caller may reuse m's buffer while the lookup runs: keep a copy
+    const hello = new Uint8Array(m);
+    const id = hello.subarray(len - ID_LEN, len);
+    const rnd = hello.subarray(3 + n, 3 + n + RANDOM_LEN);
+    return this.await(found, () => s.checkFresh(id, rnd, ts, false), ts, (r) => this.answer(hello, id, rnd, r));
   }
 
-  /** Waits for an asynchronous lookup (bounded in number and time), then answers the hello. */
-  private await(found: Promise<LookupResult>, m: Uint8Array, idA: Uint8Array, randomA: Uint8Array, ts: number): void | Promise<void> {
+  /**
+   * Waits for an asynchronous lookup (bounded in number and time), then runs step 3's freshness
+   * check again (`recheck`) and, if it passes, `answer` with the lookup's result. Any hello kind
+   * whose lookup went asynchronous continues through here.
+   */
+  private await(found: Promise<LookupResult>, recheck: () => number, ts: number, answer: (r: LookupResult) => void): void | Promise<void> {
     const s = this.server;
     found.catch(() => {}); // settled below, or abandoned if not admitted
     if (!s.admitPending(this)) {
@@ -522,7 +530,6 @@ export class ServerSession {
       return this.fail(Err.BUSY, 'certificate lookups pending at their bound');
     }
     this.st = St.LOOKUP;
-    const hello = new Uint8Array(m);
     const ms = s.opts.lookupTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<LookupResult>((resolve) => {
@@ -542,9 +549,9 @@ export class ServerSession {
       this.st = St.NEW;
       try {
         // Step 3 again: a twin of this hello may have been answered while this one waited.
-        const fresh = r.ok ? s.checkFresh(idA, randomA, ts, false) : Err.OK;
+        const fresh = r.ok ? recheck() : Err.OK;
         if (fresh !== Err.OK) this.fail(fresh, fresh === Err.STALE ? `timestamp ${ts} (after the lookup)` : 'replay cache (after the lookup)');
-        else this.answer(hello, hello.subarray(hello.length - ID_LEN), hello.subarray(3 + hello[2]!, 3 + hello[2]! + RANDOM_LEN), r);
+        else answer(r);
       } catch (e) {
         this.fail(Err.HANDSHAKE_FAILED, `internal: ${(e as Error).message}`);
       }
