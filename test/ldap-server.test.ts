@@ -286,3 +286,42 @@ test('two airshake serve processes on two replicas (syncrepl provider -> consume
   assert.ok(s2.storeErrors >= 1, 'B2 counted the outage');
   console.log(`# B1 stats ${JSON.stringify(stats[0]!.server)}; B2 stats ${JSON.stringify(s2)}`);
 });
+
+test('two airshake serve processes on two multi-provider nodes: an enrolment on either node and a revocation on the other reach both B', { timeout: 240_000 }, async () => {
+  const nodes = await Slapd.startMultiProvider(2);
+  cleanups.push(...nodes.map((n) => () => n.stop()));
+  const dep = createDeployment({ now: NOW, handsets: 2 });
+  cleanups.push(() => dep.close());
+  const [w1, w2] = nodes.map((n) => new LdapCertStore({ url: n.url, bindDn: n.rootDn, password: n.rootPw })) as [LdapCertStore, LdapCertStore];
+  cleanups.push(() => w1.close(), () => w2.close());
+  const [h0, h1] = dep.handsets as [DeployedHandset, DeployedHandset];
+  // node 2's first syncrepl attempt to node 1 may wait for its 1 s retry: enrol on each node, wait for both on both
+  await w1.enrol(h0.cert, NOW);
+  await w2.enrol(h1.cert, NOW);
+  for (const w of [w1, w2]) for (const h of [h0, h1]) {
+    const t0 = performance.now();
+    while (!(await w.lookup(h.id).catch(() => null))) {
+      if (performance.now() - t0 > 30_000) assert.fail(`${hex(h.id)} did not replicate within 30 s`);
+      await sleep(10);
+    }
+  }
+  const pki = path.join(dep.dir, 'pki');
+  const common = ['--pki', pki, '--revocation-poll-ms', '100', '--lookup-timeout-ms', '8000', '--store-timeout-ms', '5000', '--quiet'];
+  const bs = [];
+  for (const n of nodes) { const b = await ServeProcess.start(['--store', `${n.url}/o=airshake`, ...common]); bs.push(b); cleanups.push(() => b.stop()); }
+  const hs = await Promise.all([h0, h1].map((h) => handsetFor(dep, h)));
+  for (const b of bs) for (const i of [0, 1]) {
+    const r = await tcpHandshake({ port: b.port, handset: hs[i]!, appData: APP, timeoutMs: 30_000 });
+    assert.equal(r.ok, true, `handset ${i} (enrolled on node ${i + 1}) via B on node ${bs.indexOf(b) + 1}: ${r.error}`);
+  }
+  await w2.revoke(h0.id, 'revoked on node 2'); // h0 was enrolled on node 1
+  const tRevoked = Date.now();
+  const seen = await Promise.all(bs.map((b) => b.waitFor((e) => e.type === 'revocation' && e.id === hex(h0.id), 30_000, 'the revocation')));
+  console.log(`# multi-provider: revocation on node 2 -> purged in B on node 1 ${seen[0]!.t - tRevoked} ms, on node 2 ${seen[1]!.t - tRevoked} ms (poll 100 ms)`);
+  for (const b of bs) {
+    const r = await tcpHandshake({ port: b.port, handset: hs[0]!, appData: APP, timeoutMs: 30_000 });
+    assert.equal(r.ok, false);
+    await b.waitFor((e) => e.type === 'failed' && e.idA === hex(h0.id) && e.code === Err.REVOKED, 10_000, 'ERR_REVOKED');
+  }
+  await Promise.all(bs.map((b) => b.stop()));
+});
