@@ -139,7 +139,7 @@ test('server B in process over LdapCertStore: async miss, sync hit, shared reque
   assert.deepEqual(r, { ok: true, waited: true });
 
   // directory hung (SIGSTOP): B answers ERR_STORE after its lookup timeout, not a hang
-  slapd.signal('SIGSTOP');
+  await slapd.pause(); // every thread stopped: the next request cannot be answered
   try {
     t0 = performance.now();
     r = await handshake(server, hs[3]!, events);
