@@ -7,7 +7,8 @@
  *   airshake pki enrol --store FILE CERT.der...              (one subject's certificates: one handset)
  *   airshake pki revoke --store FILE --id HEX [--reason TEXT]
  *   airshake pki list --store FILE
- *   airshake serve --pki DIR --store FILE [--name b.airshake] [--tcp PORT] [--serial PATH --baud N]
+ *   airshake serve --pki DIR --store sqlite:FILE|FILE|ldap://HOST:PORT/BASE-DN [--bind-dn DN --bind-password-file F]
+ *                  [--name b.airshake] [--tcp PORT] [--serial PATH --baud N] [--revocation-poll-ms N] [--quiet]
  *   airshake client --board boards/X.json --pki DIR [--name handset-0001] [--port /dev/ttyUSB0] [--b HOST:PORT] [--suite x25519|p256]
  *   airshake demo:serial [--json] [--board NAME]
  */
@@ -22,6 +23,7 @@ import { createDeployment } from './sim/deployment.js';
 import { runHandshake } from './sim/run.js';
 import { readCa, writeCa, writeIssued, type PkiSuite } from './pki/files.js';
 import { SqliteCertStore } from './store/sqlite.js';
+import { describeStore, openStore, parseStoreSpec } from './store/open.js';
 import { SUITE_NAMES } from './protocol/constants.js';
 import path from 'node:path';
 import { readP256Key, readX25519Key } from './pki/files.js';
@@ -42,7 +44,10 @@ const usage = `usage:
   airshake pki enrol --store FILE CERT.der...
   airshake pki revoke --store FILE --id HEX [--reason TEXT]
   airshake pki list --store FILE
-  airshake serve --pki DIR --store FILE [--name b.airshake] [--tcp PORT] [--host ADDR] [--serial PATH --baud N]
+  airshake serve --pki DIR --store SPEC [--name b.airshake] [--tcp PORT] [--host ADDR] [--serial PATH --baud N]
+        SPEC: sqlite:FILE (or just FILE; the default kind) or ldap://HOST:PORT/BASE-DN (e.g. ldap://127.0.0.1:389/o=airshake)
+        [--bind-dn DN --bind-password-file FILE] (or AIRSHAKE_LDAP_PASSWORD; anonymous without --bind-dn)
+        [--revocation-poll-ms 500] [--lookup-timeout-ms 3000] [--store-timeout-ms 2000] [--quiet]
   airshake client --board boards/X.json --pki DIR [--name handset-0001] [--server b.airshake] [--port /dev/ttyUSB0] [--b HOST:PORT] [--suite x25519|p256] [--json]
   airshake demo:serial [--json] [--board NAME]`;
 
@@ -202,37 +207,77 @@ function pki(argv: string[]): number {
   }
 }
 
-/** B on TCP and/or a serial line, with its certificate and key from a PKI directory. */
+/**
+ * B on TCP and/or a serial line, with its certificate and key from a PKI directory and its
+ * certificates from a SQLite file or an LDAP directory (host/store/open.ts: the --store forms).
+ * Events are JSON lines on stdout (with --quiet only failures, revocations and store state);
+ * a revocation poller (every --revocation-poll-ms) purges B's cache of revocations made anywhere.
+ * SIGTERM or SIGINT prints a final stats line and exits.
+ */
 async function serve(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: {
     pki: { type: 'string' }, name: { type: 'string', default: 'b.airshake' }, store: { type: 'string' },
     tcp: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, serial: { type: 'string' }, baud: { type: 'string', default: '115200' },
     mtu: { type: 'string', default: '256' },
+    'bind-dn': { type: 'string' }, 'bind-password-file': { type: 'string' },
+    'revocation-poll-ms': { type: 'string', default: '500' }, 'lookup-timeout-ms': { type: 'string', default: '3000' },
+    'store-timeout-ms': { type: 'string', default: '2000' }, quiet: { type: 'boolean', default: false },
   } });
-  if (!values.pki || !values.store) throw new Error('serve: --pki DIR and --store FILE are required');
+  if (!values.pki || !values.store) throw new Error('serve: --pki DIR and --store SPEC are required');
   if (!values.tcp && !values.serial) throw new Error('serve: give --tcp PORT and/or --serial PATH');
+  const num = (flag: string, v: string, min: number): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`serve: --${flag} must be a number >= ${min}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const pollMs = num('revocation-poll-ms', values['revocation-poll-ms']!, 1);
+  const lookupTimeoutMs = num('lookup-timeout-ms', values['lookup-timeout-ms']!, 1);
+  const storeTimeoutMs = num('store-timeout-ms', values['store-timeout-ms']!, 1);
+  const tcpPort = values.tcp !== undefined ? num('tcp', values.tcp, 0) : undefined;
+  const spec = parseStoreSpec(values.store);
   const ca = readCa(values.pki);
-  const store = SqliteCertStore.open(values.store);
-  const cache = new CertCache<ValidatedCert>(store, { capacity: 10_000, ttlMs: 3_600_000 });
+  const store = openStore(spec, { bindDn: values['bind-dn'], passwordFile: values['bind-password-file'], timeoutMs: storeTimeoutMs, connectTimeoutMs: storeTimeoutMs });
+  const log = (o: object) => console.log(JSON.stringify({ t: Date.now(), ...o }));
+  let baselined = store instanceof SqliteCertStore;
+  const cache = new CertCache<ValidatedCert>(store, {
+    capacity: 10_000, ttlMs: 3_600_000,
+    onRevocation: (r, purged) => { if (baselined) log({ type: 'revocation', id: Buffer.from(r.id).toString('hex'), seq: r.seq, purged }); },
+  });
   const server = new AirshakeServer({
     store, cache, caPublicKey: ca.publicKey,
     certificate: new Uint8Array(readFileSync(path.join(values.pki, `${values.name}.der`))),
     privateKey: readX25519Key(path.join(values.pki, `${values.name}.key.pem`)),
+    lookupTimeoutMs,
     onApplicationData: (d) => d,
-    onEvent: (e) => { if (e.type !== 'closed') console.log(`${new Date().toISOString()} ${JSON.stringify(e)}`); },
+    onEvent: (e) => { if (e.type === 'failed' || (!values.quiet && e.type !== 'closed')) log(e); },
   });
+  if (!baselined) {
+    // the revocations already in the directory: no entries to purge yet, not logged
+    const ok = await cache.syncAsync();
+    log({ type: 'store', store: describeStore(spec), reachable: ok, seq: cache.seq });
+    baselined = true;
+  }
+  cache.startPolling(pollMs);
   const framing = { mtu: Number(values.mtu) };
-  if (values.tcp) {
-    const srv = await serveTcp(server, Number(values.tcp), values.host, framing);
-    console.log(`server B (${values.name}) on tcp ${values.host}:${(srv.address() as { port: number }).port}; echoing application data`);
+  if (tcpPort !== undefined) {
+    const srv = await serveTcp(server, tcpPort, values.host, framing);
+    console.log(`server B (${values.name}) on tcp ${values.host}:${(srv.address() as { port: number }).port}; store ${describeStore(spec)}; echoing application data`);
   }
   if (values.serial) {
     await serveSerial(server, values.serial, Number(values.baud), framing);
     console.log(`server B (${values.name}) on serial ${values.serial}`);
   }
   setInterval(() => server.sweep(), 1000).unref();
-  await new Promise(() => {}); // until killed
-  return 0;
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  log({ type: 'stats', server: server.stats, cache: cache.stats });
+  server.close();
+  cache.close();
+  await store.close();
+  process.exit(0);
 }
 
 /** The handset side through a modem (or the emulator on a pty pair). */

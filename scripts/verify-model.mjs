@@ -160,7 +160,8 @@ async function verify(check, [na, nb]) {
     const errors = /errors: (\d+)/.exec(out);
     if (!errors) return Object.assign(result, { verdict: 'error', detail: `pan gave no verdict (status ${pan.status}): ${out.trim().slice(-2000)}` });
     result.errors = Number(errors[1]);
-    result.states = Number((/(\d+) states, stored/.exec(out) ?? [])[1] ?? NaN);
+    // pan prints large counts in e-notation ("1.0e+08 states, stored")
+    result.states = Number((/([\d.]+(?:e[+-]?\d+)?) states, stored/.exec(out) ?? [])[1] ?? NaN);
     result.depth = Number((/depth reached (\d+)/.exec(out) ?? [])[1] ?? NaN);
     result.memMB = Number((/([\d.]+)\s+total actual memory usage/.exec(out) ?? [])[1] ?? NaN);
     result.panSeconds = Number((/pan: elapsed time ([\d.e+-]+) seconds/.exec(out) ?? [])[1] ?? NaN);

@@ -10,14 +10,21 @@
  * hands the decrypted application data to the handler. Suite 1: X25519 / Ed25519 /
  * ChaCha20-Poly1305; suite 2: P-256 ECDH / ECDSA / AES-128-CCM_8.
  * Half-open handshakes (message 2 sent, message 3 not yet in) are bounded in number and time.
+ *
+ * The store may be synchronous (SQLite: `receive()` does all its work before it returns) or
+ * asynchronous (a directory, LdapCertStore): then a hello whose certificates are not in the cache
+ * waits for the lookup. `receive()` returns a promise exactly when that happens; the session holds
+ * the hello (a pending lookup, counted as half-open state and bounded by maxPendingLookups and,
+ * with the half-open handshakes, by maxHalfOpen), queues any further message in order, and answers
+ * when the lookup settles: message 2, or ERR_STORE when the directory fails or does not answer
+ * within lookupTimeoutMs. Lookups for one ID_A in flight at once share one store request.
  * Every departure from the protocol ends the session with a specific error code, reported
  * through `onEvent`, and an alert to A whose code is generic where the precise one would help an
  * attacker (constants.ts ALERT_SAFE).
  */
 import crypto, { type KeyObject } from 'node:crypto';
 import type { CertCache } from '../store/cache.js';
-import type { CertStore } from '../store/types.js';
-import { StoreUnavailableError, type StoredCert } from '../store/types.js';
+import { StoreUnavailableError, isAsyncStore, type AnyCertStore, type StoredCert } from '../store/types.js';
 import { ed25519PublicKey, p256PrivateKey, p256PublicKey, x25519PrivateKey } from '../pki/cert.js';
 import {
   ALERT_SAFE, CC_NEXT_KEYS, Err, ID_LEN, MAC_LEN, MAX_APP, MAX_CERT, MAX_SUITES, MsgType, RANDOM_LEN, REC_HDR, SUITE_PARAMS, Suite, VERSION, errName,
@@ -26,10 +33,11 @@ import {
 import { hkdfExtract, macA as deriveMacA, macB as deriveMacB, nextKeys, openRecord, sealPms, sealRecord, trafficKeys, type TrafficKeys } from './keyschedule.js';
 import { certSuite, strictCertId, validateHandsetCert, type ValidatedCert } from './validate.js';
 import { UnknownIdCache } from './unknown-ids.js';
-import { decodeHelloE, fullTime, responseE, type ResponseE } from './suite3.js';
+import { decodeHelloE, fullTime, responseE, type HelloE, type ResponseE } from './suite3.js';
 
 export interface ServerOptions {
-  store: CertStore;
+  /** The certificate store: synchronous (SqliteCertStore) or asynchronous (LdapCertStore). */
+  store: AnyCertStore;
   cache?: CertCache<ValidatedCert>;
   /** Suite 1's CA: its raw Ed25519 public key (32 bytes); the same as caKeys[1]. */
   caPublicKey?: Uint8Array;
@@ -75,6 +83,12 @@ export interface ServerOptions {
   /** Negative cache of IDs the store does not know: entries (0 disables) and lifetime in ms. */
   unknownIdCapacity?: number;
   unknownIdTtlMs?: number;
+  /**
+   * Asynchronous stores only: hellos waiting for a certificate lookup at once (more get ERR_BUSY),
+   * and how long (real time, ms) B waits for one before it answers ERR_STORE.
+   */
+  maxPendingLookups?: number;
+  lookupTimeoutMs?: number;
   /** Receives each application message; a returned value is sent back as a record. */
   onApplicationData?: (data: Uint8Array, session: ServerSession) => Uint8Array | null | undefined | void;
   onEvent?: (e: ServerEvent) => void;
@@ -85,7 +99,19 @@ export type ServerEvent =
   | { type: 'failed'; session: number; code: number; error: string; reason: string; idA?: string }
   | { type: 'closed'; session: number };
 
-const enum St { NEW, WAIT_M3, ESTABLISHED, CLOSED }
+const enum St { NEW, LOOKUP, WAIT_M3, ESTABLISHED, CLOSED }
+
+/** What B's step 5 found: the chosen suite and its validated C_A, or the failure. */
+export type LookupResult =
+  | { ok: true; cert: ValidatedCert; suite: number; hit: boolean }
+  | { ok: false; code: number; reason: string; generic?: boolean };
+
+/** Messages a session queues while its lookup is pending (A sends nothing before message 2). */
+const MAX_QUEUED = 4;
+
+function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
+  return typeof (x as { then?: unknown })?.then === 'function';
+}
 
 type OptionalOpts = 'cache' | 'onApplicationData' | 'onEvent' | 'caPublicKey' | 'certificate' | 'privateKey' | 'identities' | 'caKeys' | 'ephemeralSuites';
 
@@ -103,10 +129,20 @@ export class AirshakeServer {
   readonly identities = new Map<number, SuiteIdentity>();
   private readonly replay = new Map<string, number>(); // key -> expiry (ms)
   private readonly halfOpen = new Set<ServerSession>(); // in deadline order (one timeout, a clock that moves on)
+  /** Sessions whose hello waits for an asynchronous certificate lookup. */
+  private readonly pending = new Set<ServerSession>();
+  /** Store lookups in flight, by ID_A (hex): hellos for one ID share one request. */
+  private readonly inflight = new Map<string, { p: Promise<StoredCert[]>; at: number; mark: number | undefined }>();
+  /** True when the store is asynchronous (a directory). */
+  readonly asyncStore: boolean;
   private readonly unknownIds: UnknownIdCache;
   private nextId = 1;
   private closed = false;
-  readonly stats = { hellos: 0, established: 0, failed: 0, cacheHits: 0, storeLookups: 0, replaysRejected: 0, busy: 0, timeouts: 0, unknownIdHits: 0, evicted: 0 };
+  readonly stats = {
+    hellos: 0, established: 0, failed: 0, cacheHits: 0, storeLookups: 0, replaysRejected: 0, busy: 0, timeouts: 0, unknownIdHits: 0, evicted: 0,
+    /** Asynchronous store: lookups that waited, those that shared another's request, store failures and lookup timeouts. */
+    asyncLookups: 0, sharedLookups: 0, storeErrors: 0, lookupTimeouts: 0,
+  };
 
   constructor(options: ServerOptions) {
     this.opts = {
@@ -114,10 +150,14 @@ export class AirshakeServer {
       random: (n: number) => new Uint8Array(crypto.randomBytes(n)),
       freshnessWindowSec: 300, replayCapacity: 100_000, maxHalfOpen: 16_384, halfOpenTimeoutMs: 30_000,
       halfOpenPolicy: 'evict-oldest', unknownIdCapacity: 4096, unknownIdTtlMs: 30_000,
+      maxPendingLookups: 1024, lookupTimeoutMs: 5_000,
       // an option given as undefined keeps its default
       ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ServerOptions,
     };
     this.unknownIds = new UnknownIdCache(this.opts.unknownIdCapacity, this.opts.unknownIdTtlMs);
+    this.asyncStore = isAsyncStore(this.opts.store);
+    if (!Number.isSafeInteger(this.opts.maxPendingLookups) || this.opts.maxPendingLookups < 1) throw new RangeError(`maxPendingLookups must be a positive integer, got ${this.opts.maxPendingLookups}`);
+    if (!(this.opts.lookupTimeoutMs > 0)) throw new RangeError(`lookupTimeoutMs must be positive, got ${this.opts.lookupTimeoutMs}`);
     // Suite 1 from the original options, every suite from identities / caKeys (which win).
     const ids: { [suite: number]: { certificate: Uint8Array; privateKey: Uint8Array } } = {};
     if (options.certificate || options.privateKey) {
@@ -170,14 +210,20 @@ export class AirshakeServer {
   }
 
   get halfOpenCount(): number { return this.halfOpen.size; }
+  /** Hellos waiting for an asynchronous certificate lookup. */
+  get pendingLookupCount(): number { return this.pending.size; }
   /** Live and not yet dropped entries of the replay cache. */
   get replayCount(): number { return this.replay.size; }
   /** Entries of the negative cache of unknown IDs. */
   get unknownIdCount(): number { return this.unknownIds.size; }
 
-  /** @internal Makes room for one more half-open handshake: expired ones first, else the oldest. */
+  /**
+   * @internal Makes room for one more half-open handshake: expired ones first, else the oldest.
+   * Pending lookups count against maxHalfOpen too (they are half-open state), but are not evicted.
+   */
   admitHalfOpen(): boolean {
-    if (this.halfOpen.size < this.opts.maxHalfOpen) return true;
+    const full = () => this.halfOpen.size + this.pending.size >= this.opts.maxHalfOpen;
+    if (!full()) return true;
     const now = this.opts.now();
     // Deadline order: expired handshakes sit at the front.
     for (const s of this.halfOpen) {
@@ -185,9 +231,10 @@ export class AirshakeServer {
       this.stats.timeouts++;
       this.end(s, Err.TIMEOUT, 'message 3 did not arrive in time');
     }
-    if (this.halfOpen.size < this.opts.maxHalfOpen) return true;
+    if (!full()) return true;
     if (this.opts.halfOpenPolicy === 'refuse') return false;
-    while (this.halfOpen.size >= this.opts.maxHalfOpen) {
+    while (full()) {
+      if (this.halfOpen.size === 0) return false; // all pending lookups
       const oldest = this.halfOpen.values().next().value as ServerSession;
       this.stats.evicted++;
       this.stats.busy++;
@@ -202,8 +249,22 @@ export class AirshakeServer {
     try { s.fail(code, reason); } catch { try { s.close(); } catch { /* closed as far as B is concerned */ } }
   }
 
+  /**
+   * @internal A hello is about to wait for an asynchronous lookup: within maxPendingLookups and
+   * (with the half-open handshakes) maxHalfOpen? Records the session as pending when so.
+   */
+  admitPending(s: ServerSession): boolean {
+    if (this.pending.size >= this.opts.maxPendingLookups) return false;
+    if (!this.admitHalfOpen()) return false;
+    this.pending.add(s);
+    return true;
+  }
+
+  /** @internal */ untrackPending(s: ServerSession): void { this.pending.delete(s); }
+
   /** Closes every session and forgets the replay cache. */
   close(): void {
+    for (const s of [...this.pending]) s.close();
     for (const s of [...this.halfOpen]) s.close();
     this.replay.clear();
     this.unknownIds.clear();
@@ -261,7 +322,7 @@ export class AirshakeServer {
    * filtered by A's offer) the handset has a certificate for; that certificate is validated with
    * the suite's CA, then cached under (ID_A, suite).
    */
-  lookup(idA: Uint8Array, candidates: number[] = this.opts.suites): { ok: true; cert: ValidatedCert; suite: number; hit: boolean } | { ok: false; code: number; reason: string; generic?: boolean } {
+  lookup(idA: Uint8Array, candidates: number[] = this.opts.suites): LookupResult | Promise<LookupResult> {
     const nowSec = Math.floor(this.opts.now() / 1000);
     const cache = this.opts.cache;
     if (cache) {
@@ -285,15 +346,58 @@ export class AirshakeServer {
       return { ok: false, code: Err.UNKNOWN_ID, reason: 'no certificate enrolled under ID_A (negative cache)' };
     }
     this.stats.storeLookups++;
-    let set: StoredCert[];
+    let since = cache?.mark();
+    let set: StoredCert[] | Promise<StoredCert[]>;
     try {
-      const store = this.opts.store;
-      if (store.lookupHandset) set = store.lookupHandset(idA);
-      else { const one = store.lookup(idA); set = one ? [one] : []; }
+      ({ set, since } = this.fetchHandset(idA, idHex || Buffer.from(idA).toString('hex'), since));
     } catch (e) {
-      if (e instanceof StoreUnavailableError) return { ok: false, code: Err.STORE, reason: e.message };
+      if (e instanceof StoreUnavailableError) { this.stats.storeErrors++; return { ok: false, code: Err.STORE, reason: e.message }; }
       throw e;
     }
+    if (!isPromise(set)) return this.choose(idA, candidates, set, since);
+    this.stats.asyncLookups++;
+    return set.then(
+      (x) => this.choose(idA, candidates, x, since),
+      (e) => {
+        if (e instanceof StoreUnavailableError) { this.stats.storeErrors++; return { ok: false, code: Err.STORE, reason: e.message }; }
+        throw e;
+      },
+    );
+  }
+
+  /**
+   * The handset's certificates from the store; an asynchronous store's requests are shared per ID.
+   * `mark` is the cache's mark taken now; a joined request carries the mark of its start instead.
+   */
+  private fetchHandset(idA: Uint8Array, idHex: string, mark: number | undefined): { set: StoredCert[] | Promise<StoredCert[]>; since: number | undefined } {
+    const store = this.opts.store;
+    if (!isAsyncStore(store)) {
+      if (store.lookupHandset) return { set: store.lookupHandset(idA), since: mark };
+      const one = store.lookup(idA);
+      return { set: one ? [one] : [], since: mark };
+    }
+    const t = performance.now();
+    const cur = this.inflight.get(idHex);
+    // a request older than the lookup timeout is not joined (it may never settle)
+    if (cur && t - cur.at < this.opts.lookupTimeoutMs) { this.stats.sharedLookups++; return { set: cur.p, since: cur.mark }; }
+    const id = new Uint8Array(idA);
+    const p = (async () => {
+      if (store.lookupHandset) return store.lookupHandset(id);
+      const one = await store.lookup(id);
+      return one ? [one] : [];
+    })();
+    const entry = { p, at: t, mark };
+    this.inflight.set(idHex, entry);
+    const done = () => { if (this.inflight.get(idHex) === entry) this.inflight.delete(idHex); };
+    p.then(done, done);
+    return { set: p, since: mark };
+  }
+
+  /** Step 5 once the handset's certificates are known (`since`: the cache's mark before the lookup). */
+  private choose(idA: Uint8Array, candidates: number[], set: StoredCert[], since: number | undefined): LookupResult {
+    const nowSec = Math.floor(this.opts.now() / 1000);
+    const cache = this.opts.cache;
+    const idHex = this.unknownIds.enabled ? Buffer.from(idA).toString('hex') : '';
     if (set.length === 0) {
       if (this.unknownIds.enabled) this.unknownIds.add(idHex, this.opts.now());
       return { ok: false, code: Err.UNKNOWN_ID, reason: 'no certificate enrolled under ID_A' };
@@ -334,7 +438,8 @@ export class AirshakeServer {
     if (!v.ok) return v;
     const cert: ValidatedCert = { ...v.cert, handsetSuites: [...bySuite.keys()] };
     // purged when either certificate it rests on is revoked
-    cache?.set(cacheKey(idA, suite), cert, [named.id, chosen.id]);
+    // (unless one was revoked while an asynchronous lookup ran: then its result is not kept)
+    cache?.set(cacheKey(idA, suite), cert, [named.id, chosen.id], since);
     return { ok: true, cert, suite, hit: false };
   }
 }
@@ -371,8 +476,26 @@ export class ServerSession {
 
   get established(): boolean { return this.st === St.ESTABLISHED; }
 
-  /** Feeds one message from A. Never throws for protocol errors: they end the session. */
-  receive(msg: Uint8Array): void {
+  /** Messages that arrived while the lookup was pending, processed in order once it settles. */
+  private queued: Uint8Array[] = [];
+  private pendingDone?: Promise<void>;
+
+  /**
+   * Feeds one message from A. Never throws for protocol errors: they end the session. Returns a
+   * promise only when the session waits for an asynchronous certificate lookup (this message's or
+   * an earlier one's); it resolves once the waiting messages are processed.
+   */
+  receive(msg: Uint8Array): void | Promise<void> {
+    if (this.st === St.LOOKUP) {
+      if (msg.length > 0 && msg[0] === MsgType.ALERT) { this.handle(msg); return; }
+      if (this.queued.length >= MAX_QUEUED) { this.fail(Err.UNEXPECTED, `${MAX_QUEUED + 1} messages before message 2`); return; }
+      this.queued.push(new Uint8Array(msg));
+      return this.pendingDone;
+    }
+    return this.handle(msg);
+  }
+
+  private handle(msg: Uint8Array): void | Promise<void> {
     try {
       if (this.st === St.CLOSED) return;
       if (msg.length === 0) return this.fail(Err.DECODE, 'empty message'); // no type byte: malformed, in any state
@@ -386,7 +509,7 @@ export class ServerSession {
     }
   }
 
-  private onHello(m: Uint8Array): void {
+  private onHello(m: Uint8Array): void | Promise<void> {
     const s = this.server;
     s.stats.hellos++;
     if (m.length < 3) return this.fail(Err.DECODE, 'hello shorter than its header');
@@ -409,6 +532,62 @@ export class ServerSession {
     if (fresh !== Err.OK) return this.fail(fresh, fresh === Err.STALE ? `timestamp ${ts}` : 'replay cache');
     if (s.opts.halfOpenPolicy === 'refuse' && !s.admitHalfOpen()) { s.stats.busy++; return this.fail(Err.BUSY, 'half-open handshakes at their bound'); }
     const found = s.lookup(idA, candidates);
+    if (!isPromise(found)) return this.answer(m, idA, randomA, found);
+    // the caller may reuse m's buffer while the lookup runs: keep a copy
+    const hello = new Uint8Array(m);
+    const id = hello.subarray(len - ID_LEN, len);
+    const rnd = hello.subarray(3 + n, 3 + n + RANDOM_LEN);
+    return this.await(found, () => s.checkFresh(id, rnd, ts, false), ts, (r) => this.answer(hello, id, rnd, r));
+  }
+
+  /**
+   * Waits for an asynchronous lookup (bounded in number and time), then runs step 3's freshness
+   * check again (`recheck`) and, if it passes, `answer` with the lookup's result. Any hello kind
+   * whose lookup went asynchronous continues through here.
+   */
+  private await(found: Promise<LookupResult>, recheck: () => number, ts: number, answer: (r: LookupResult) => void): void | Promise<void> {
+    const s = this.server;
+    found.catch(() => {}); // settled below, or abandoned if not admitted
+    if (!s.admitPending(this)) {
+      s.stats.busy++;
+      return this.fail(Err.BUSY, 'certificate lookups pending at their bound');
+    }
+    this.st = St.LOOKUP;
+    const ms = s.opts.lookupTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<LookupResult>((resolve) => {
+      timer = setTimeout(() => {
+        s.stats.lookupTimeouts++;
+        resolve({ ok: false, code: Err.STORE, reason: `certificate store did not answer the lookup within ${ms} ms` });
+      }, ms);
+    });
+    const settled = Promise.race([found, timeout]).then(
+      (r) => r,
+      (e: unknown): LookupResult => ({ ok: false, code: Err.HANDSHAKE_FAILED, reason: `internal: ${(e as Error)?.message ?? e}` }),
+    );
+    this.pendingDone = settled.then((r) => {
+      clearTimeout(timer);
+      s.untrackPending(this);
+      if (this.st !== St.LOOKUP) return; // closed meanwhile
+      this.st = St.NEW;
+      try {
+        // Step 3 again: a twin of this hello may have been answered while this one waited.
+        const fresh = r.ok ? recheck() : Err.OK;
+        if (fresh !== Err.OK) this.fail(fresh, fresh === Err.STALE ? `timestamp ${ts} (after the lookup)` : 'replay cache (after the lookup)');
+        else answer(r);
+      } catch (e) {
+        this.fail(Err.HANDSHAKE_FAILED, `internal: ${(e as Error).message}`);
+      }
+      const q = this.queued;
+      this.queued = [];
+      for (const msg of q) void this.handle(msg);
+    }).catch((e: unknown) => { this.fail(Err.HANDSHAKE_FAILED, `internal: ${(e as Error)?.message ?? e}`); });
+    return this.pendingDone;
+  }
+
+  /** Steps 6 and 7: message 2 for a hello whose C_A was found (or the failure). */
+  private answer(m: Uint8Array, idA: Uint8Array, randomA: Uint8Array, found: LookupResult): void {
+    const s = this.server;
     if (!found.ok) return this.fail(found.code, found.reason, true, found.generic);
     const suite = found.suite;
     const me = s.identities.get(certKind(suite))!;
@@ -459,7 +638,7 @@ export class ServerSession {
   private cacheHit = false;
 
   /** Suite 3's hello (docs/PROTOCOL.md, "Suite 3"): B's steps as for HELLO, then RESPONSE_E. */
-  private onHelloE(m: Uint8Array): void {
+  private onHelloE(m: Uint8Array): void | Promise<void> {
     const s = this.server;
     s.stats.hellos++;
     const h = decodeHelloE(m);
@@ -473,6 +652,16 @@ export class ServerSession {
     if (fresh !== Err.OK) return this.fail(fresh, fresh === Err.STALE ? `16-bit time ${h.time16}` : 'replay cache');
     if (s.opts.halfOpenPolicy === 'refuse' && !s.admitHalfOpen()) { s.stats.busy++; return this.fail(Err.BUSY, 'half-open handshakes at their bound'); }
     const found = s.lookup(h.idA, candidates);
+    if (!isPromise(found)) return this.answerE(m, h, found);
+    // the caller may reuse m's buffer while the lookup runs: keep a copy
+    const hello = new Uint8Array(m);
+    const hc = decodeHelloE(hello) as HelloE;
+    return this.await(found, () => s.checkFresh(hc.idA, hc.eA, ts, false), ts, (r) => this.answerE(hello, hc, r));
+  }
+
+  /** Suite 3's steps 6 and 7: RESPONSE_E for a HELLO_E whose C_A was found (or the failure). */
+  private answerE(m: Uint8Array, h: HelloE, found: LookupResult): void {
+    const s = this.server;
     if (!found.ok) return this.fail(found.code, found.reason, true, found.generic);
     const suite = found.suite;
     const me = s.identities.get(certKind(suite))!;
@@ -624,6 +813,8 @@ export class ServerSession {
   close(): void {
     if (this.st === St.CLOSED) return;
     this.st = St.CLOSED;
+    this.queued = [];
+    this.server.untrackPending(this);
     this.server.trackHalfOpen(this, false);
     if (this.replayKey !== undefined) { this.server.releaseFresh(this.replayKey, this.replayExpiry); this.replayKey = undefined; }
     if (this.keys) { for (const b of [this.keys.kAB, this.keys.kBA, this.keys.ivAB, this.keys.ivBA, this.keys.uAB, this.keys.uBA]) b.fill(0); }

@@ -3,8 +3,7 @@
  *
  * LdapCertStore mirrors CertStore's semantics (host/store/types.ts) but every operation is
  * asynchronous (returns a Promise): LDAP is a network protocol and Node has no synchronous client.
- * It therefore does not `implement CertStore`; server B's lookup path and CertCache are synchronous
- * today and must be adapted to await it (see docs/DIRECTORY.md, "What remains").
+ * It implements AsyncCertStore (the read side server B and CertCache await), not CertStore.
  *
  * Layout (schema in host/store/slapd.ts, AIRSHAKE_SCHEMA):
  *   airshakeIdA=<hex ID>,ou=certificates,<suffix>   airshakeHandsetCertificate + pkiUser
@@ -25,6 +24,7 @@ import {
   RevokedIdError,
   StoreUnavailableError,
   UnknownIdError,
+  type AsyncCertStore,
   type Revocation,
   type StoredCert,
 } from './types.js';
@@ -143,7 +143,8 @@ export interface LdapStoredCert extends StoredCert {
 }
 
 /** CertStore semantics on an LDAP directory; every method is async. */
-export class LdapCertStore {
+export class LdapCertStore implements AsyncCertStore {
+  readonly asynchronous = true as const;
   readonly url: string;
   readonly suffix: string;
   private readonly client: Client;
@@ -288,14 +289,24 @@ export class LdapCertStore {
     return this.guard('lookup', () => this.getById(hex(id)));
   }
 
-  /** All certificates of the handset the ID names, the named one first; [] for an unknown ID. */
+  /**
+   * All certificates of the handset the ID names, the named one first; [] for an unknown ID. One
+   * search, `(|(airshakeIdA=ID)(airshakeHandset=ID))`, finds the entry and, when it is its
+   * handset's first certificate (the group key is its own ID, as for every `enrol`), the whole
+   * group; a second search by the group key only for a later certificate of a group.
+   */
   async lookupHandset(id: Uint8Array): Promise<LdapStoredCert[]> {
     return this.guard('lookupHandset', async () => {
-      const named = await this.getById(hex(id));
+      const idHex = hex(id);
+      const f = escapeFilter(idHex);
+      const found = await this.searchCerts(`(&(objectClass=airshakeHandsetCertificate)(|(airshakeIdA=${f})(airshakeHandset=${f})))`);
+      const named = found.find((c) => hex(c.id) === idHex);
       if (!named) return [];
       if (named.handsetKey === null) return [named];
-      const all = await this.searchCerts(`(&(objectClass=airshakeHandsetCertificate)(airshakeHandset=${escapeFilter(named.handsetKey)}))`);
-      const others = all.filter((c) => hex(c.id) !== hex(id)).sort((a, b) => a.enrolledAt - b.enrolledAt || hex(a.id).localeCompare(hex(b.id)));
+      const all = named.handsetKey === idHex
+        ? found.filter((c) => c.handsetKey === idHex)
+        : await this.searchCerts(`(&(objectClass=airshakeHandsetCertificate)(airshakeHandset=${escapeFilter(named.handsetKey)}))`);
+      const others = all.filter((c) => hex(c.id) !== idHex).sort((a, b) => a.enrolledAt - b.enrolledAt || hex(a.id).localeCompare(hex(b.id)));
       return [named, ...others];
     });
   }

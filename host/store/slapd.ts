@@ -9,7 +9,7 @@
  * `certificateRevocationList`) from core.schema, plus AIRSHAKE_SCHEMA below. See docs/DIRECTORY.md.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -365,6 +365,42 @@ export class Slapd {
       }
       await sleep(50);
     }
+  }
+
+  /**
+   * A hung directory: SIGSTOP, then wait until every thread of slapd is stopped (Linux
+   * /proc/PID/task/TID/stat), since kill() returns before a thread running on another core has
+   * stopped, and such a thread could still answer a request sent right after. resume() undoes it.
+   */
+  async pause(): Promise<void> {
+    const pid = this.proc?.pid;
+    if (pid === undefined) throw new Error('slapd is not running');
+    this.proc!.kill('SIGSTOP');
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      let tids: string[] = [];
+      try {
+        tids = readdirSync(`/proc/${pid}/task`);
+      } catch {
+        return; // no /proc (not Linux) or the process is gone: nothing more to wait for
+      }
+      const stopped = tids.every((tid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+          const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+          return state === 'T' || state === 't';
+        } catch {
+          return true; // the thread exited
+        }
+      });
+      if (stopped) return;
+      if (Date.now() > deadline) throw new Error(`slapd (pid ${pid}) did not stop within 5 s of SIGSTOP`);
+      await sleep(1);
+    }
+  }
+
+  resume(): boolean {
+    return this.signal('SIGCONT');
   }
 
   /** Send a signal to the running slapd (e.g. SIGSTOP/SIGCONT to simulate a hung directory); false when not running. */

@@ -60,6 +60,29 @@ export interface CertStore {
   close(): void;
 }
 
+/**
+ * The read side of a certificate store whose operations are asynchronous (a network directory:
+ * LdapCertStore). Server B awaits it on a cache miss; CertCache polls its revocations. Semantics as
+ * in CertStore.
+ */
+export interface AsyncCertStore {
+  /** Marks the store as asynchronous, so that B and the cache know before they call it. */
+  readonly asynchronous: true;
+  lookup(id: Uint8Array): Promise<StoredCert | null>;
+  lookupHandset?(id: Uint8Array): Promise<StoredCert[]>;
+  revocationSeq(): Promise<number>;
+  revocationsSince(seq: number): Promise<Revocation[]>;
+  onRevoke(listener: (r: Revocation) => void): () => void;
+  close(): void | Promise<void>;
+}
+
+/** Either kind of store, as server B and CertCache accept it. */
+export type AnyCertStore = CertStore | AsyncCertStore;
+
+export function isAsyncStore(s: AnyCertStore): s is AsyncCertStore {
+  return (s as { asynchronous?: unknown }).asynchronous === true;
+}
+
 /** A different certificate is already enrolled under the same ID. */
 export class IdCollisionError extends Error {
   override name = 'IdCollisionError';
