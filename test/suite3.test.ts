@@ -329,3 +329,22 @@ test('constant time: suite 3\'s startFs, finish (C_B sent, and by reference), se
     t.diagnostic(`suite 3 finish(): ${runs.finishFull![0]!.instructions} instructions with C_B, ${runs.finishRef![0]!.instructions} by reference; startFs ${runs.startFs![0]!.instructions}`);
   } finally { dep.close(); }
 });
+
+test('suite 3: a message 2 without C_B that fails at MAC_B makes A forget the held C_B (a colliding reference costs one handshake, not a lock-out)', async () => {
+  const h = await traceHandset();
+  h.cacheServer(unhex(trace1.certificates.server), T);
+  h.startFs(T);
+  const x = unhex(committed.byReference.messages.m2); x[x.length - 1]! ^= 1;
+  assert.throws(() => h.finish(x, T, TRACE3_INPUTS.appData), code(Err.MAC_B));
+  assert.equal(h.serverCached, false);
+  h.reset();
+  assert.equal(h.startFs(T).length, 46, 'the next hello names no certificate');
+  // a message 2 that carries a certificate and fails leaves what A holds alone (the certificate
+  // that came was never taken in): the full trace's message 2 after a hello with ref_B
+  const g = await traceHandset();
+  g.cacheServer(unhex(trace1.certificates.server), T);
+  g.startFs(T);
+  // (K_2 follows TH2, which covers the hello: the ciphertext decrypts to garbage, refused before MAC_B)
+  assert.throws(() => g.finish(unhex(committed.full.messages.m2), T, TRACE3_INPUTS.appData), (e: unknown) => typeof (e as { code?: number }).code === 'number');
+  assert.equal(g.serverCached, true);
+});

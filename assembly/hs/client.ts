@@ -827,7 +827,13 @@ function finishFs(inLen: usize, now: u32, appLen: usize): i32 {
   // MAC_B = Expand(PRK_3, "airshake3 mac_b" || TH2b, 8), compared in constant time
   expand(MAC, MAC_E_LEN, L_MAC_B, L_MAC_B_LEN, V3);
   let macB = IN + inLen - MAC_E_LEN;
-  if (!ctEq(MAC, macB, MAC_E_LEN)) { wipe(PRK, 32); wipe(MAC, MAC_LEN); return fail(ERR_MAC_B); }
+  if (!ctEq(MAC, macB, MAC_E_LEN)) {
+    wipe(PRK, 32); wipe(MAC, MAC_LEN);
+    // By reference, a failed MAC_B may mean that B's new C_B shares the old one's 4-byte
+    // reference (2^-32 per renewal): forget the held C_B, so that the next hello asks for it.
+    if (!withCert) clientForgetServer();
+    return fail(ERR_MAC_B);
+  }
   // TH3 = SHA-256(... || PLAINTEXT_2); the keys
   sha256Update(TH_CTX, macB, MAC_E_LEN);
   sha256Final(TH_CTX, TH);

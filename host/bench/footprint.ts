@@ -15,6 +15,8 @@ import { children, read, whole } from '../pki/der.js';
 import { Handset } from '../handset.js';
 import { computeTrace, TRACE_INPUTS, TRACE_TIME } from '../trace/suite1.js';
 import { computeTrace2, TRACE2_INPUTS } from '../trace/suite2.js';
+import { computeTrace3, TRACE3_INPUTS } from '../trace/suite3.js';
+import { computeTrace4, TRACE4_INPUTS } from '../trace/suite4.js';
 import { instrumentWasm, readCount, resetCount } from './wasm-count.js';
 import { dataSegmentBytes, memoryLimits, sectionSizes } from './wasm-sections.js';
 
@@ -38,6 +40,11 @@ export interface Footprint {
   /** The same primitives built the handset's way (build/crypto.small.wasm: compact code paths). */
   smallBuildPrimitives: { op: string; instructions: number; libsodium: number | null }[];
   budgets: typeof BUDGETS;
+  /** The forward-secret handset (build/handset-fs.wasm, issue 9): suites 3 and 4 on their trace vectors. */
+  fs: {
+    module: string; wasmBytes: number; staticBytes: number; memoryPages: number; memoryMaximumPages: number | null; imports: string[];
+    steps: { step: string; instructions: number }[];
+  };
   /** The dual-suite handset (build/handset-dual.wasm, issue 7): suite 2 on its trace vectors. */
   dual: {
     module: string; wasmBytes: number; staticBytes: number; memoryPages: number; memoryMaximumPages: number | null; imports: string[];
@@ -47,6 +54,48 @@ export interface Footprint {
 
 /** Issue 7's budget for the module with both suites; static memory and pages as asserted in test/footprint.test.ts. */
 export const DUAL_BUDGETS = { wasmBytes: 40 * 1024, staticBytes: 7 * 1024, memoryPages: 1 };
+
+/** The forward-secret handset on the suite-3 traces (C_B sent; by reference) and the suite-4 trace, instrumented. */
+async function measureFs(): Promise<Footprint['fs']> {
+  const file = buildPath('handset-fs.wasm');
+  const wasm = new Uint8Array(readFileSync(file));
+  const limits = memoryLimits(wasm);
+  const t1 = computeTrace(), t3 = computeTrace3(), t4 = computeTrace4();
+  let rnd: Uint8Array = TRACE3_INPUTS.ephemeralA;
+  const h = await Handset.load({ build: 'fs', wasm: instrumentWasm(wasm, { countEnd: false }), random: (b) => b.set(rnd.subarray(0, b.length)) });
+  const count = (f: () => unknown) => { resetCount(h.instance); f(); return Number(readCount(h.instance)); };
+  const unhex = (x: string) => Buffer.from(x, 'hex');
+  const same = (a: Uint8Array, b: string, what: string) => { if (Buffer.from(a).toString('hex') !== b) throw new Error(`handset-fs.wasm does not reproduce ${what}`); };
+  h.provision(TRACE_INPUTS.handsetKey, unhex(t1.certificates.caPublicKey), TRACE_INPUTS.serverName);
+  let m: Uint8Array = new Uint8Array(0);
+  const s3a = count(() => { m = h.startFs(TRACE_TIME); }); same(m, t3.full.messages.m1, 'the suite-3 message 1');
+  const f3a = count(() => { m = h.finish(unhex(t3.full.messages.m2), TRACE_TIME, TRACE3_INPUTS.appData); }); same(m, t3.full.messages.m3, 'the suite-3 message 3');
+  h.reset();
+  const s3b = count(() => { m = h.startFs(TRACE_TIME); }); same(m, t3.byReference.messages.m1, 'the suite-3 message 1 with ref_B');
+  const f3b = count(() => { m = h.finish(unhex(t3.byReference.messages.m2), TRACE_TIME, TRACE3_INPUTS.appData); }); same(m, t3.byReference.messages.m3, 'the suite-3 message 3 by reference');
+  h.reset();
+  rnd = TRACE_INPUTS.randomA;
+  h.offer(TRACE4_INPUTS.offer);
+  const s4 = count(() => { m = h.start(TRACE_TIME); }); same(m, t4.messages.m1, 'the suite-4 message 1');
+  const f4 = count(() => { m = h.finish(unhex(t4.messages.m2), TRACE_TIME, TRACE4_INPUTS.appData); }); same(m, t4.messages.m3, 'the suite-4 message 3');
+  const upd = count(() => h.sealUpdate(TRACE4_INPUTS.appData));
+  return {
+    module: 'build/handset-fs.wasm (release)',
+    wasmBytes: statSync(file).size,
+    staticBytes: h.exports.heapBase() >>> 0,
+    memoryPages: limits?.initial ?? 0,
+    memoryMaximumPages: limits?.maximum ?? null,
+    imports: WebAssembly.Module.imports(new WebAssembly.Module(wasm)).map((i) => `${i.module}.${i.name} (${i.kind})`),
+    steps: [
+      { step: 'suite 3, message 1 (startFs: e_A, E_A = X25519(e_A, 9))', instructions: s3a },
+      { step: 'suite 3, message 2 with C_B -> message 3 (ee, decryption, X.509, Ed25519 verify, es, se, ss, MAC_B, keys, record)', instructions: f3a },
+      { step: 'suite 3 with C_B: message 1 + finish', instructions: s3a + f3a },
+      { step: 'suite 3 by reference: message 1 + finish (no certificate to verify)', instructions: s3b + f3b },
+      { step: 'suite 4 (key transport): message 1 + finish (X.509, Ed25519 verify, Z, Z_e, pms opened, MACs, keys, record)', instructions: s4 + f4 },
+      { step: 'a record of 12 bytes with the change-cipher message (sealUpdate: the record, then the next keys)', instructions: upd },
+    ],
+  };
+}
 
 /** The dual handset running suite 2 on the suite-2 trace vectors (A offers 2 then 1), instrumented. */
 async function measureDual(): Promise<Footprint['dual']> {
@@ -151,6 +200,7 @@ export async function measureFootprint(): Promise<Footprint> {
     smallBuildPrimitives,
     budgets: BUDGETS,
     dual: await measureDual(),
+    fs: await measureFs(),
   };
 }
 
@@ -181,6 +231,13 @@ async function main(): Promise<void> {
   console.log(`  imports              ${d.imports.join(', ')}`);
   console.log(`  client handshake     ${n(d.handshakeInstructions)} executed wasm instructions (suite 2; no budget set)`);
   for (const s of d.steps) console.log(`    ${s.step.padEnd(100)} ${n(s.instructions).padStart(10)}`);
+  const x = f.fs;
+  console.log(`\nbench:footprint  ${x.module}: suites 1, 3 and 4 (issue 9), on the suite-3 and suite-4 trace vectors\n`);
+  console.log(`  module size          ${n(x.wasmBytes)} bytes   (no budget set)`);
+  console.log(`  static memory        ${n(x.staticBytes)} bytes`);
+  console.log(`  memory               ${x.memoryPages} page(s) of 64 KiB, maximum ${x.memoryMaximumPages}`);
+  console.log(`  imports              ${x.imports.join(', ')}`);
+  for (const s of x.steps) console.log(`    ${s.step.padEnd(110)} ${n(s.instructions).padStart(10)}`);
   if (f.primitives.length) {
     console.log('\n  the crypto core\'s fused code paths vs libsodium (executed wasm instructions, from docs/bench/crypto.json)');
     for (const p of f.primitives) console.log(`    ${p.op.padEnd(30)} ${n(p.firmware).padStart(10)} ${n(p.libsodium).padStart(10)}   ${p.ratio.toFixed(2)} ×`);
