@@ -4,9 +4,9 @@
  *   airshake demo [--link gsm|gprs|nbiot|ltem|fast] [--suite x25519|p256|fs] [--cached-server-cert] [--json] [--message TEXT]
  *   airshake pki ca --dir DIR [--name NAME] [--days N] [--suite x25519|p256]
  *   airshake pki issue --dir DIR --name NAME [--days N] [--suite x25519|p256]   (handset or server certificate)
- *   airshake pki enrol --store FILE CERT.der...              (one subject's certificates: one handset)
- *   airshake pki revoke --store FILE --id HEX [--reason TEXT]
- *   airshake pki list --store FILE
+ *   airshake pki enrol --store SPEC CERT.der...              (one subject's certificates: one handset)
+ *   airshake pki revoke --store SPEC --id HEX [--reason TEXT]
+ *   airshake pki list --store SPEC                            (SPEC as serve's; --bind-dn, --bind-password-file for LDAP)
  *   airshake serve --pki DIR --store sqlite:FILE|FILE|ldap://HOST:PORT/BASE-DN [--bind-dn DN --bind-password-file F]
  *                  [--name b.airshake] [--tcp PORT] [--serial PATH --baud N] [--revocation-poll-ms N] [--quiet]
  *   airshake client --board boards/X.json --pki DIR [--name handset-0001] [--port /dev/ttyUSB0] [--b HOST:PORT] [--suite x25519|p256]
@@ -41,9 +41,9 @@ const usage = `usage:
   airshake demo [--link ${PROFILE_NAMES.join('|')}] [--suite ${DEMO_SUITES.join('|')}] [--cached-server-cert] [--json] [--message TEXT]
   airshake pki ca --dir DIR [--name NAME] [--days N] [--suite x25519|p256]
   airshake pki issue --dir DIR --name NAME [--days N] [--suite x25519|p256]
-  airshake pki enrol --store FILE CERT.der...
-  airshake pki revoke --store FILE --id HEX [--reason TEXT]
-  airshake pki list --store FILE
+  airshake pki enrol --store SPEC CERT.der...   (SPEC as for serve, with --bind-dn and --bind-password-file for LDAP)
+  airshake pki revoke --store SPEC --id HEX [--reason TEXT]
+  airshake pki list --store SPEC
   airshake serve --pki DIR --store SPEC [--name b.airshake] [--tcp PORT] [--host ADDR] [--serial PATH --baud N]
         SPEC: sqlite:FILE (or just FILE; the default kind) or ldap://HOST:PORT/BASE-DN (e.g. ldap://127.0.0.1:389/o=airshake)
         [--bind-dn DN --bind-password-file FILE] (or AIRSHAKE_LDAP_PASSWORD; anonymous without --bind-dn)
@@ -138,13 +138,16 @@ function handsetKeyKind(file: string, der: Uint8Array): 'x25519' | 'p256' {
   throw new Error(`${file}: not a handset certificate (key ${k.asymmetricKeyType}${k.asymmetricKeyDetails?.namedCurve ? ` ${k.asymmetricKeyDetails.namedCurve}` : ''}; X25519 or P-256 expected)`);
 }
 
-function pki(argv: string[]): number {
+async function pki(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: {
     dir: { type: 'string' }, name: { type: 'string' }, days: { type: 'string' }, store: { type: 'string' },
     id: { type: 'string' }, reason: { type: 'string', default: 'unspecified' }, suite: { type: 'string' },
+    'bind-dn': { type: 'string' }, 'bind-password-file': { type: 'string' },
   } });
   const need = (v: string | undefined, flag: string): string => { if (!v) throw new Error(`pki ${cmd}: --${flag} is required`); return v; };
+  // the store commands take the same --store SPEC as serve: sqlite:FILE, FILE or ldap://HOST:PORT/BASE-DN
+  const open = () => openStore(need(values.store, 'store'), { bindDn: values['bind-dn'], passwordFile: values['bind-password-file'] });
   switch (cmd) {
     case 'ca': {
       const suite = pkiSuite(values.suite);
@@ -163,7 +166,7 @@ function pki(argv: string[]): number {
       return 0;
     }
     case 'enrol': {
-      const store = SqliteCertStore.open(need(values.store, 'store'));
+      const store = open();
       try {
         if (positionals.length === 0) throw new Error('pki enrol: give the certificate file(s)');
         // Certificates with the same subject are one handset's (one per suite) and are enrolled
@@ -176,29 +179,29 @@ function pki(argv: string[]): number {
           bySubject.set(subject, [...(bySubject.get(subject) ?? []), der]);
         }
         for (const ders of bySubject.values()) {
-          const certs = ders.length === 1 ? [store.enrol(ders[0]!)] : store.enrolHandset(ders);
+          const certs = ders.length === 1 ? [await store.enrol(ders[0]!)] : await store.enrolHandset(ders);
           for (const c of certs) console.log(`enrolled ${c.subject} as ${Buffer.from(c.id).toString('hex')}${certs.length > 1 ? ` (one handset of ${certs.length} certificates)` : ''}`);
         }
-      } finally { store.close(); }
+      } finally { await store.close(); }
       return 0;
     }
     case 'revoke': {
-      const store = SqliteCertStore.open(need(values.store, 'store'));
+      const id = need(values.id, 'id');
+      if (!/^[0-9a-fA-F]{16}$/.test(id)) throw new Error('pki revoke: --id must be 16 hex digits (8 bytes)');
+      const store = open();
       try {
-        const id = need(values.id, 'id');
-        if (!/^[0-9a-fA-F]{16}$/.test(id)) throw new Error('pki revoke: --id must be 16 hex digits (8 bytes)');
-        const r = store.revoke(new Uint8Array(Buffer.from(id, 'hex')), values.reason!);
+        const r = await store.revoke(new Uint8Array(Buffer.from(id, 'hex')), values.reason!);
         console.log(`revoked ${id} at ${new Date(r.at * 1000).toISOString()} (${r.reason}); revocation #${r.seq}`);
-      } finally { store.close(); }
+      } finally { await store.close(); }
       return 0;
     }
     case 'list': {
-      const store = SqliteCertStore.open(need(values.store, 'store'));
+      const store = open();
       try {
-        for (const c of store.list()) {
+        for (const c of await store.list()) {
           console.log(`${Buffer.from(c.id).toString('hex')}  ${c.subject.padEnd(24)} until ${new Date(c.notAfter * 1000).toISOString()}${c.revokedAt !== null ? `  REVOKED ${new Date(c.revokedAt * 1000).toISOString()} (${c.revocationReason})` : ''}`);
         }
-      } finally { store.close(); }
+      } finally { await store.close(); }
       return 0;
     }
     default:
@@ -327,7 +330,7 @@ async function main(): Promise<number> {
   const [cmd, ...rest] = process.argv.slice(2);
   if (cmd === 'demo') return demo(rest);
   if (cmd === 'demo:serial') return serialDemo(rest);
-  if (cmd === 'pki') return pki(rest);
+  if (cmd === 'pki') return await pki(rest);
   if (cmd === 'serve') return serve(rest);
   if (cmd === 'client') return client(rest);
   console.error(usage);

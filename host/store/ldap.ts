@@ -20,6 +20,7 @@ import { X509Certificate } from 'node:crypto';
 import { Attribute, Change, Client, type Entry } from 'ldapts';
 import { certId } from '../pki/id.js';
 import {
+  HandsetConflictError,
   IdCollisionError,
   RevokedIdError,
   StoreUnavailableError,
@@ -88,6 +89,11 @@ function escapeDnValue(v: string): string {
 }
 
 /** RFC 4515 escaping of an assertion value in a filter. */
+/** The certificate's key type (x25519, ec, ...): one unrevoked certificate per type in a handset. */
+function keyType(der: Uint8Array): string {
+  try { return new X509Certificate(der).publicKey.asymmetricKeyType ?? 'unknown'; } catch { return 'unknown'; }
+}
+
 function escapeFilter(v: string): string {
   return v.replace(/[*()\\\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
@@ -247,6 +253,57 @@ export class LdapCertStore implements AsyncCertStore {
    * ID is the entry's RDN, so concurrent enrolments of one ID cannot both succeed.
    */
   async enrol(der: Uint8Array, now: number = nowSeconds()): Promise<LdapStoredCert> {
+    return this.enrolInto(der, now, null);
+  }
+
+  /**
+   * Enrol one handset's certificates (one per suite, one subject) together, with the SQLite
+   * store's rules (CertStore.enrolHandset): certificates already enrolled keep their entries and
+   * the new ones join their handset (the group key airshakeHandset: the first certificate's ID);
+   * different handsets, different subjects, or two unrevoked certificates with one key type in
+   * the handset throw HandsetConflictError; collisions and revoked IDs throw as in enrol. Every
+   * check runs before the first add. A directory has no transactions: should the directory fail
+   * between two adds, the earlier entries stay, and the same call again completes the handset.
+   */
+  async enrolHandset(ders: Uint8Array[], now: number = nowSeconds()): Promise<LdapStoredCert[]> {
+    checkTime('now', now);
+    if (ders.length === 0) throw new RangeError('enrolHandset: no certificates');
+    const certs = ders.map((der) => {
+      let x: X509Certificate;
+      try { x = new X509Certificate(der); } catch (e) { throw new Error(`certificate DER is not parsable: ${(e as Error).message}`, { cause: e }); }
+      return { der: new Uint8Array(x.raw), idHex: hex(certId(x.raw)), subject: x.subject, type: keyType(x.raw) };
+    });
+    const existing = await this.guard('enrolHandset', () => Promise.all(certs.map((c) => this.getById(c.idHex))));
+    const groups = new Set<string>();
+    certs.forEach((c, i) => {
+      const e = existing[i];
+      if (!e) return;
+      if (e.revokedAt !== null) throw new RevokedIdError(`ID ${c.idHex} is revoked and cannot be enrolled again`);
+      if (Buffer.compare(Buffer.from(e.der), Buffer.from(c.der)) !== 0) throw new IdCollisionError(`ID ${c.idHex} is already enrolled for a different certificate (${e.subject})`);
+      groups.add(e.handsetKey ?? c.idHex);
+    });
+    if (groups.size > 1) throw new HandsetConflictError('some of the certificates are enrolled for different handsets');
+    const group = groups.size ? [...groups][0]! : certs[0]!.idHex;
+    const members = groups.size ? await this.guard('enrolHandset', () => this.searchCerts(`(&(objectClass=airshakeHandsetCertificate)(airshakeHandset=${escapeFilter(group)}))`)) : [];
+    const subjects = new Set([...certs.map((c) => c.subject), ...members.map((m) => m.subject)]);
+    if (subjects.size > 1) throw new HandsetConflictError(`one handset's certificates must share a subject: ${[...subjects].join(', ')}`);
+    const seen = new Map<string, string>();
+    const live = [
+      ...members.filter((m) => m.revokedAt === null).map((m) => ({ idHex: hex(m.id), type: keyType(m.der) })),
+      ...certs.filter((_, i) => !existing[i]).map((c) => ({ idHex: c.idHex, type: c.type })),
+    ];
+    for (const m of live) {
+      const other = seen.get(m.type);
+      if (other !== undefined && other !== m.idHex) throw new HandsetConflictError(`two unrevoked ${m.type} certificates for one handset (${other}, ${m.idHex})`);
+      seen.set(m.type, m.idHex);
+    }
+    const out: LdapStoredCert[] = [];
+    for (const c of certs) out.push(await this.enrolInto(c.der, now, group));
+    return out;
+  }
+
+  /** enrol(), into the handset group `group` (null: a handset of its own, keyed by its ID). */
+  private async enrolInto(der: Uint8Array, now: number, group: string | null): Promise<LdapStoredCert> {
     checkTime('now', now);
     let cert: X509Certificate;
     try {
@@ -268,7 +325,7 @@ export class LdapCertStore implements AsyncCertStore {
           new Attribute({ type: 'airshakeNotBefore', values: [String(nb)] }),
           new Attribute({ type: 'airshakeNotAfter', values: [String(na)] }),
           new Attribute({ type: 'airshakeEnrolledAt', values: [String(now)] }),
-          new Attribute({ type: 'airshakeHandset', values: [idHex] }),
+          new Attribute({ type: 'airshakeHandset', values: [group ?? idHex] }),
         ]);
       } catch (e) {
         if (resultCode(e) !== ALREADY_EXISTS) throw e;
