@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * airshake command line.
- *   airshake demo [--link gsm|gprs|nbiot|ltem|fast] [--suite x25519|p256|fs] [--cached-server-cert] [--json] [--message TEXT]
+ *   airshake demo [--link gsm|gprs|nbiot|ltem|fast] [--suite x25519|p256|fs|kt] [--cached-server-cert] [--key-update N] [--json] [--message TEXT]
  *   airshake pki ca --dir DIR [--name NAME] [--days N] [--suite x25519|p256]
  *   airshake pki issue --dir DIR --name NAME [--days N] [--suite x25519|p256]   (handset or server certificate)
  *   airshake pki enrol --store SPEC CERT.der...              (one subject's certificates: one handset)
@@ -38,7 +38,7 @@ import { runSerialClient } from './serial/client.js';
 import { serialDemo } from './serial/demo.js';
 
 const usage = `usage:
-  airshake demo [--link ${PROFILE_NAMES.join('|')}] [--suite ${DEMO_SUITES.join('|')}] [--cached-server-cert] [--json] [--message TEXT]
+  airshake demo [--link ${PROFILE_NAMES.join('|')}] [--suite ${DEMO_SUITES.join('|')}] [--cached-server-cert] [--key-update N] [--json] [--message TEXT]
   airshake pki ca --dir DIR [--name NAME] [--days N] [--suite x25519|p256]
   airshake pki issue --dir DIR --name NAME [--days N] [--suite x25519|p256]
   airshake pki enrol --store SPEC CERT.der...   (SPEC as for serve, with --bind-dn and --bind-password-file for LDAP)
@@ -57,7 +57,10 @@ async function demo(argv: string[]): Promise<number> {
     message: { type: 'string', default: 'hello from handset-0001' },
     suite: { type: 'string', default: 'x25519' },
     'cached-server-cert': { type: 'boolean', default: false },
+    'key-update': { type: 'string' },
   } });
+  const keyUpdates = values['key-update'] === undefined ? 0 : Number(values['key-update']);
+  if (!Number.isSafeInteger(keyUpdates) || keyUpdates < 0 || keyUpdates > 100_000) throw new Error(`--key-update N: a count of records, got ${JSON.stringify(values['key-update'])}`);
   const profile = getProfile(values.link!);
   const setup = suiteSetup(values.suite!);
   const cached = values['cached-server-cert']!;
@@ -73,7 +76,7 @@ async function demo(argv: string[]): Promise<number> {
     // the handset holds C_B (checked like a received one): its hello names it, B leaves it out
     if (cached) handset.cacheServer(dep.server.cert, epochSec);
     const appData = new TextEncoder().encode(values.message!);
-    const r = runHandshake({ clock, epochSec, profile, handset, server, appData, start: startFor(setup, handset) });
+    const r = runHandshake({ clock, epochSec, profile, handset, server, appData, start: startFor(setup, handset), keyUpdates });
     const out = {
       link: profile.name,
       linkFigures: { bitRate: profile.bitRate, latencyMs: profile.latencyMs, mtu: profile.mtu },
@@ -93,6 +96,7 @@ async function demo(argv: string[]): Promise<number> {
       serverErrors: r.serverEvents.filter((e) => e.type === 'failed'),
       store: 'SQLite (throwaway file)',
       idA: Buffer.from(handsetId(setup, h)).toString('hex'),
+      keyUpdates: r.keyUpdates,
     };
     if (values.json) {
       console.log(JSON.stringify(out));
@@ -111,9 +115,14 @@ async function demo(argv: string[]): Promise<number> {
       console.log(`\n  messages until B holds A's first application data: ${out.messagesUntilFirstAppData}`);
       console.log(`  bytes on air before the first application byte:    ${out.bytesBeforeFirstAppByte}`);
       console.log(`  time to first application data:                    ${out.timeToFirstAppDataMs} ms (virtual clock: link time only)`);
+      if (r.keyUpdates) {
+        const k = r.keyUpdates;
+        console.log(`\n  key update: ${k.records} records each way, each with the change-cipher message (${k.recordBytes} bytes, ${k.recordBytes - k.plainRecordBytes} more than without):`);
+        console.log(`  ${k.updatesAB} updates A -> B, ${k.updatesBA} B -> A; every record ${k.allDelivered ? 'delivered intact' : 'NOT delivered intact'}`);
+      }
       if (!r.ok) console.log(`\n  FAILED: handset ${JSON.stringify(r.handsetError)}, server ${JSON.stringify(out.serverErrors)}`);
     }
-    return r.ok && r.echoed ? 0 : 1;
+    return r.ok && r.echoed && (!r.keyUpdates || r.keyUpdates.allDelivered) ? 0 : 1;
   } finally {
     dep.close();
   }

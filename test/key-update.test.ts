@@ -159,3 +159,26 @@ test('CC_NEXT_KEYS is the value PROTOCOL.md gives', () => {
   const doc = readFileSync(path.join(root, 'docs/PROTOCOL.md'), 'utf8').replace(/\s+/g, '');
   for (const [name, v] of Object.entries({ ...committed.records, ...committed.derived })) assert.ok(doc.includes(v as string), `docs/PROTOCOL.md lacks the key-update trace's ${name}`);
 });
+
+import { VirtualClock } from '../host/link/clock.js';
+import { getProfile } from '../host/link/profiles.js';
+import { runHandshake } from '../host/sim/run.js';
+import { startFor } from '../host/sim/suites.js';
+
+test('every suite (1, 2, 3, 4): a handshake over the link, then 20 records each way with a key update each (what npm run demo -- --key-update N runs)', async () => {
+  for (const name of ['x25519', 'p256', 'fs', 'kt'] as DemoSuite[]) {
+    const setup = suiteSetup(name);
+    const dep = createDeployment({ now: TRACE_TIME, handsets: 1, suites: setup.deploy });
+    try {
+      const h = await loadHandset(setup);
+      provisionHandset(h, setup, dep, dep.handsets[0]!);
+      const clock = new VirtualClock();
+      const server = dep.makeServer(() => TRACE_TIME * 1000 + clock.now(), { ...setup.server, onApplicationData: (d) => d });
+      const r = runHandshake({ clock, epochSec: TRACE_TIME, profile: getProfile('gprs'), handset: h, server, appData: new Uint8Array(5), start: startFor(setup, h), keyUpdates: 20 });
+      assert.equal(r.ok, true, name);
+      assert.deepEqual({ ...r.keyUpdates, recordBytes: 0, plainRecordBytes: 0 }, { records: 20, updatesAB: 20, updatesBA: 20, allDelivered: true, recordBytes: 0, plainRecordBytes: 0 }, name);
+      assert.equal(r.keyUpdates!.recordBytes - r.keyUpdates!.plainRecordBytes, 1, 'the change-cipher message costs one byte');
+      assert.equal(r.messages.length, 4, 'the in-process records are not on the link trace');
+    } finally { dep.close(); }
+  }
+});

@@ -35,6 +35,8 @@ export interface SimResult {
   echo: Uint8Array | null;
   handsetError: { code: number; error: string } | null;
   serverEvents: ServerEvent[];
+  /** With RunOptions.keyUpdates: records exchanged with a key update each, and the updates each side made. */
+  keyUpdates?: { records: number; updatesAB: number; updatesBA: number; allDelivered: boolean; recordBytes: number; plainRecordBytes: number };
 }
 
 const KIND: Record<number, SimMessage['kind']> = {
@@ -55,6 +57,11 @@ export interface RunOptions {
   appData: Uint8Array;
   /** Give up (and sweep B's half-open sessions) at this virtual time. */
   timeoutMs?: number;
+  /**
+   * After the handshake and the echo: this many records each way, every one with the change-cipher
+   * message appended (a key update per record and direction), delivered in process (not timed).
+   */
+  keyUpdates?: number;
   /** Message 1: default handset.start(now); suite 3's is handset.startFs(now). */
   start?: (nowSec: number) => Uint8Array;
   /** Rewrites a message in flight (tests of tampering); return null to drop it. */
@@ -81,7 +88,9 @@ export function runHandshake(o: RunOptions): SimResult {
     if (firstAppAt === null) firstAppAt = clock.now();
     return prevApp ? prevApp(d, s) : undefined;
   };
-  const session = server.connect((m) => send('B', m));
+  // B's messages go on the link, except the in-process key-update records at the end (direct)
+  let direct: ((m: Uint8Array) => void) | null = null;
+  const session = server.connect((m) => (direct ? direct(m) : send('B', m)));
   b.onMessage((m) => session.receive(m));
 
   const nowSec = () => Math.floor(o.epochSec + clock.now() / 1000);
@@ -104,6 +113,27 @@ export function runHandshake(o: RunOptions): SimResult {
   const sweepAt = clock.now() + timeout;
   clock.schedule(sweepAt, () => { server.sweep(); });
   clock.run({ until: sweepAt });
+  let keyUpdates: SimResult['keyUpdates'];
+  if (o.keyUpdates && session.established && handsetError === null) {
+    // records with a key update each, both ways, in process: every one must arrive intact
+    const toA: Uint8Array[] = [];
+    let allDelivered = true, recordBytes = 0, plainRecordBytes = 0;
+    direct = (m) => toA.push(m);
+    const got: Uint8Array[] = [];
+    server.opts.onApplicationData = (d) => { got.push(new Uint8Array(d)); };
+    for (let i = 0; i < o.keyUpdates; i++) {
+      const data = new TextEncoder().encode(`record ${i} with a key update`);
+      const rec = handset.sealUpdate(data);
+      recordBytes = rec.length;
+      plainRecordBytes = rec.length - 1; // the same data without the change-cipher byte
+      session.receive(rec);
+      allDelivered &&= got.length === i + 1 && Buffer.from(got[i]!).equals(Buffer.from(data));
+      session.write(data, { update: true });
+      for (const m of toA.splice(0)) allDelivered &&= Buffer.from(handset.open(m)).equals(Buffer.from(data));
+    }
+    direct = null;
+    keyUpdates = { records: o.keyUpdates, updatesAB: session.updatesAB, updatesBA: session.updatesBA, allDelivered, recordBytes, plainRecordBytes };
+  }
   session.close();
   server.opts.onEvent = prevEvent;
   server.opts.onApplicationData = prevApp;
@@ -143,5 +173,6 @@ export function runHandshake(o: RunOptions): SimResult {
     echo: echoBytes,
     handsetError,
     serverEvents: events,
+    keyUpdates,
   };
 }
