@@ -29,6 +29,7 @@ import {
   type Revocation,
   type StoredCert,
 } from './types.js';
+import { checkTime, nowSeconds, parseTime } from './time.js';
 
 export interface LdapCertStoreOptions {
   /** ldap://host:port */
@@ -68,20 +69,6 @@ function hex(u: Uint8Array): string {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('hex');
 }
 
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
-function checkTime(name: string, t: number): number {
-  if (!Number.isSafeInteger(t)) throw new RangeError(`${name} must be an integer number of Unix seconds, got ${t}`);
-  return t;
-}
-
-function parseTime(s: string, what: string): number {
-  const ms = Date.parse(s);
-  if (Number.isNaN(ms)) throw new Error(`certificate ${what} time is not parsable: ${JSON.stringify(s)}`);
-  return Math.floor(ms / 1000);
-}
 
 /** RFC 4514 escaping of an attribute value in a DN (our values are hex or plain names, but be safe). */
 function escapeDnValue(v: string): string {

@@ -11,6 +11,7 @@ import {
   type Revocation,
   type StoredCert,
 } from './types.js';
+import { checkTime, nowSeconds, parseTime } from './time.js';
 
 /**
  * Schema version kept in PRAGMA user_version. 1: certificates and revocations. 2: a handset
@@ -92,20 +93,6 @@ function toRevocation(r: RevocationRow): Revocation {
   return { seq: r.seq, id: copy(r.id), at: r.at, reason: r.reason };
 }
 
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
-function checkTime(name: string, t: number): number {
-  if (!Number.isSafeInteger(t)) throw new RangeError(`${name} must be an integer number of Unix seconds, got ${t}`);
-  return t;
-}
-
-function parseTime(s: string, what: string): number {
-  const ms = Date.parse(s);
-  if (Number.isNaN(ms)) throw new Error(`certificate ${what} time is not parsable: ${JSON.stringify(s)}`);
-  return Math.floor(ms / 1000);
-}
 
 function isDomainError(e: unknown): boolean {
   return (
