@@ -260,6 +260,16 @@ test('suite 3 at B: decoding, freshness with the 16-bit time, replay, suites, me
       assert.equal(s2.error, Err.REPLAY);
     } finally { srv.close(); }
   }
+  // the same hello with bit 255 of E_A set (the same key to X25519): still a replay
+  {
+    const srv = traceServer();
+    try {
+      const s1 = srv.b.connect(() => {}); s1.receive(m1); s1.receive(m3);
+      const x = new Uint8Array(m1); x[45]! |= 0x80;
+      const s2 = srv.b.connect(() => {}); s2.receive(x);
+      assert.equal(s2.error, Err.REPLAY, 'a non-canonical E_A is the same replay-cache entry');
+    } finally { srv.close(); }
+  }
   // E_A of small order: ee and es are all zero at B
   { const x = new Uint8Array(m1); x.fill(0, 14, 46); assert.equal(atB([x]), Err.X25519_ZERO); }
   // message 3: a flipped tag, the classic FINISH type, trailing bytes, a short record

@@ -385,6 +385,7 @@ export function clientOffer(order: u32): i32 {
  */
 export function clientProvisionSuites(order: u32, sk1: usize, ca1: usize, sk2: usize, ca2: usize, name: usize, n: usize): i32 {
   wipeSession();
+  if (SUITE3) clientForgetServer();
   wipe(SK_A, SUITES_LINKED * SK_LEN); wipe(ID_A, ID_LEN); wipe(CA_PK, SUITE2 ? CA1_LEN + CA_KEY_MAX : CA1_LEN); wipe(NAME, MAX_NAME);
   nameLen = 0; offerCount = 0;
   err = OK;
@@ -778,8 +779,8 @@ function finishFs(inLen: usize, now: u32, appLen: usize): i32 {
   if (load<u8>(IN + 1) != SUITE_X25519E_ED25519_CHACHAPOLY_SHA256) return fail(ERR_SUITE_NOT_OFFERED);
   let ct = IN + M2E_FIXED, ctLen = inLen - M2E_FIXED;
   let withCert = ctLen != MAC_E_LEN;
-  // without C_B, the hello must have named the one A holds
-  if (!withCert && !sentRef) return fail(ERR_DECODE);
+  // without C_B, the hello must have named the one A (still) holds
+  if (!withCert && (!sentRef || !srvCached)) return fail(ERR_DECODE);
   if (withCert && ctLen < 2 + MAC_E_LEN) return fail(ERR_DECODE);
   let eB = IN + 2;
   // TH2 = SHA-256(message 1 || type || suite || E_B); PRK_2 = Extract(TH2, ee); K_2 = Expand(PRK_2, "airshake3 k_2", 32)

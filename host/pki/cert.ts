@@ -106,7 +106,8 @@ export function wrapCertificate(tbs: Uint8Array, alg: SigAlg, signature: Uint8Ar
 }
 
 export function x25519PrivateKey(raw: Uint8Array): KeyObject {
-  return crypto.createPrivateKey({ key: Buffer.concat([PKCS8_X25519, raw]), format: 'der', type: 'pkcs8' });
+  const der = Buffer.concat([PKCS8_X25519, raw]);
+  try { return crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }); } finally { der.fill(0); }
 }
 export function x25519PublicKey(raw: Uint8Array): KeyObject {
   return crypto.createPublicKey({ key: Buffer.concat([SPKI_X25519, raw]), format: 'der', type: 'spki' });

@@ -15,13 +15,19 @@ export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Buffer {
 
 /** RFC 5869 HKDF-Expand. */
 export function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Buffer {
+  // an exact-length result; the T(i) blocks and their concatenation are wiped (they hold key bytes)
   const out: Buffer[] = [];
   let t = Buffer.alloc(0);
   for (let i = 1; out.length * 32 < length; i++) {
     t = crypto.createHmac('sha256', prk).update(t).update(info).update(Buffer.from([i])).digest();
     out.push(t);
   }
-  return Buffer.concat(out).subarray(0, length);
+  const all = Buffer.concat(out);
+  const r = Buffer.alloc(length);
+  all.copy(r, 0, 0, length);
+  all.fill(0);
+  for (const b of out) b.fill(0);
+  return r;
 }
 
 /** label || TH; suite 4's labels read "airshake4" where the others' read "airshake1" (suite 3's: host/server/suite3.ts). */
@@ -115,8 +121,9 @@ export function openRecord(key: Uint8Array, iv: Uint8Array, seq: bigint, header:
  */
 export function sealPms(pms: Uint8Array, eB: crypto.KeyObject, EB: Uint8Array, pkA: crypto.KeyObject): Buffer {
   const ze = crypto.diffieHellman({ privateKey: eB, publicKey: pkA });
-  const okm = hkdfExpand(hkdfExtract(EB, ze), Buffer.from('airshake4 ecies', 'ascii'), 44);
-  ze.fill(0);
+  const prk = hkdfExtract(EB, ze);
+  const okm = hkdfExpand(prk, Buffer.from('airshake4 ecies', 'ascii'), 44);
+  ze.fill(0); prk.fill(0);
   const c = crypto.createCipheriv('chacha20-poly1305', okm.subarray(0, 32), okm.subarray(32, 44), { authTagLength: 16 });
   const out = Buffer.concat([Buffer.from(EB), c.update(pms), c.final(), c.getAuthTag()]);
   okm.fill(0);

@@ -33,7 +33,7 @@ import {
 import { hkdfExtract, macA as deriveMacA, macB as deriveMacB, nextKeys, openRecord, sealPms, sealRecord, trafficKeys, type TrafficKeys } from './keyschedule.js';
 import { certSuite, strictCertId, validateHandsetCert, type ValidatedCert } from './validate.js';
 import { UnknownIdCache } from './unknown-ids.js';
-import { decodeHelloE, fullTime, responseE, type HelloE, type ResponseE } from './suite3.js';
+import { canonicalU, decodeHelloE, fullTime, responseE, type HelloE, type ResponseE } from './suite3.js';
 
 export interface ServerOptions {
   /** The certificate store: synchronous (SqliteCertStore) or asynchronous (LdapCertStore). */
@@ -147,7 +147,7 @@ export class AirshakeServer {
   constructor(options: ServerOptions) {
     this.opts = {
       suites: [], now: Date.now,
-      random: (n: number) => new Uint8Array(crypto.randomBytes(n)),
+      random: (n: number) => crypto.randomBytes(n),
       freshnessWindowSec: 300, replayCapacity: 100_000, maxHalfOpen: 16_384, halfOpenTimeoutMs: 30_000,
       halfOpenPolicy: 'evict-oldest', unknownIdCapacity: 4096, unknownIdTtlMs: 30_000,
       maxPendingLookups: 1024, lookupTimeoutMs: 5_000,
@@ -177,6 +177,7 @@ export class AirshakeServer {
     for (const [k, id] of Object.entries(ids)) {
       const suite = Number(k);
       if (!SUITE_PARAMS[suite]) throw new Error(`identity for unknown suite ${suite}`);
+      if (certKind(suite) !== suite) throw new Error(`suite ${suite} uses suite ${certKind(suite)}'s identity: give that one`);
       if (id.certificate.length > MAX_CERT) throw new Error(`suite ${suite} certificate of ${id.certificate.length} bytes: message 2 carries at most ${MAX_CERT}`);
       const key = suite === Suite.P256_ECDSA_AES128CCM8_SHA256 ? p256PrivateKey(id.privateKey) : x25519PrivateKey(id.privateKey);
       this.identities.set(suite, { suite, certificate: id.certificate, key });
@@ -648,7 +649,8 @@ export class ServerSession {
     if (candidates.length === 0) return this.fail(Err.NO_COMMON_SUITE, `offered ${h.offered.join(',')} in an ephemeral hello`);
     const ts = fullTime(h.time16, Math.floor(s.opts.now() / 1000));
     // (ID_A, E_A) is the replay cache's pair: E_A is the hello's fresh value
-    const fresh = s.checkFresh(h.idA, h.eA, ts, false);
+    const eAKey = canonicalU(h.eA);
+    const fresh = s.checkFresh(h.idA, eAKey, ts, false);
     if (fresh !== Err.OK) return this.fail(fresh, fresh === Err.STALE ? `16-bit time ${h.time16}` : 'replay cache');
     if (s.opts.halfOpenPolicy === 'refuse' && !s.admitHalfOpen()) { s.stats.busy++; return this.fail(Err.BUSY, 'half-open handshakes at their bound'); }
     const found = s.lookup(h.idA, candidates);
@@ -656,7 +658,7 @@ export class ServerSession {
     // the caller may reuse m's buffer while the lookup runs: keep a copy
     const hello = new Uint8Array(m);
     const hc = decodeHelloE(hello) as HelloE;
-    return this.await(found, () => s.checkFresh(hc.idA, hc.eA, ts, false), ts, (r) => this.answerE(hello, hc, r));
+    return this.await(found, () => s.checkFresh(hc.idA, eAKey, ts, false), ts, (r) => this.answerE(hello, hc, r));
   }
 
   /** Suite 3's steps 6 and 7: RESPONSE_E for a HELLO_E whose C_A was found (or the failure). */
@@ -665,7 +667,7 @@ export class ServerSession {
     if (!found.ok) return this.fail(found.code, found.reason, true, found.generic);
     const suite = found.suite;
     const me = s.identities.get(certKind(suite))!;
-    this.replayKey = s.replayKey(h.idA, h.eA);
+    this.replayKey = s.replayKey(h.idA, canonicalU(h.eA));
     this.replayExpiry = s.recordFresh(this.replayKey);
     this.suite = suite;
     this.params = suiteParams(suite);

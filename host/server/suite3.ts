@@ -37,6 +37,20 @@ export function decodeHelloE(m: Uint8Array): HelloE | { code: number; reason: st
   };
 }
 
+/**
+ * The canonical form of an X25519 public key (RFC 7748 §5: bit 255 masked, reduced mod p), so
+ * that the replay cache holds one entry for the encodings OpenSSL treats as the same E_A.
+ */
+export function canonicalU(u: Uint8Array): Buffer {
+  const P = (1n << 255n) - 19n;
+  let x = 0n;
+  for (let i = 31; i >= 0; i--) x = (x << 8n) | BigInt(u[i]! & (i === 31 ? 0x7f : 0xff));
+  x %= P;
+  const out = Buffer.alloc(32);
+  for (let i = 0; i < 32; i++) { out[i] = Number(x & 0xffn); x >>= 8n; }
+  return out;
+}
+
 /** The full time a 16-bit time stands for: the one nearest B's clock (d in [-2^15, 2^15)). */
 export function fullTime(time16: number, nowSec: number): number {
   let d = (time16 - (nowSec & 0xffff)) & 0xffff;
@@ -76,7 +90,9 @@ export function buildResponseE(o: { hello: Uint8Array; EB: Uint8Array; dh: Secre
   const th2 = th.copy().digest();
   const prk2 = hkdfExtract(th2, ee);
   const k2 = hkdfExpand(prk2, Buffer.from('airshake3 k_2', 'ascii'), 32);
-  const prk3 = hkdfExtract(prk2, Buffer.concat([es, se, ss]));
+  const ikm3 = Buffer.concat([es, se, ss]);
+  const prk3 = hkdfExtract(prk2, ikm3);
+  ikm3.fill(0);
   const certSent = !(o.refB && certRef(o.certB).equals(Buffer.from(o.refB)));
   const c = o.certB;
   const certPart = certSent ? Buffer.concat([Buffer.from([c.length >> 8, c.length & 0xff]), c]) : Buffer.alloc(0);
@@ -105,11 +121,14 @@ export function responseE(o: { hello: Uint8Array; eA: Uint8Array; refB: Uint8Arr
   const eB = x25519PrivateKey(eBRaw);
   eBRaw.fill(0);
   const EB = Buffer.from(crypto.createPublicKey(eB).export({ format: 'der', type: 'spki' }).subarray(-EPH_LEN));
+  const got: Buffer[] = [];
+  const take = (b: Buffer) => { got.push(b); return b; };
   let d: Secrets3;
   try {
     const EA = x25519PublicKey(o.eA);
-    d = { ee: dh(eB, EA), es: dh(o.skB, EA), se: dh(eB, o.pkA), ss: dh(o.skB, o.pkA) };
+    d = { ee: take(dh(eB, EA)), es: take(dh(o.skB, EA)), se: take(dh(eB, o.pkA)), ss: take(dh(o.skB, o.pkA)) };
   } catch (e) {
+    for (const b of got) b.fill(0); // the terms computed before the all-zero one
     throw Object.assign(new Error(`key agreement failed: ${(e as Error).message}`), { code: Err.X25519_ZERO });
   }
   const r = buildResponseE({ hello: o.hello, EB, dh: d, certB: o.certB, refB: o.refB });
