@@ -83,7 +83,9 @@ async function demo(argv: string[]): Promise<number> {
       suite: SUITE_NAMES[r.suite] ?? r.suite,
       suitesOffered: setup.offer.map((x) => SUITE_NAMES[x] ?? x),
       firmware: setup.firmware,
-      serverCertByReference: setup.suite === 'fs' ? cached : undefined,
+      // every field in every mode (the JSON key set is the same for all suites and options):
+      // C_B by reference is suite 3's only, so false elsewhere; keyUpdates null unless requested
+      serverCertByReference: setup.suite === 'fs' && cached,
       ok: r.ok,
       messages: r.messages.map((m) => ({ from: m.from, to: m.to, kind: m.kind, bytes: m.bytes, appBytes: m.appBytes, sentAtMs: round(m.sentAtMs), deliveredAtMs: m.deliveredAtMs === null ? null : round(m.deliveredAtMs) })),
       messagesUntilFirstAppData: r.messages.findIndex((m) => m.kind === 'finish') + 1,
@@ -96,7 +98,7 @@ async function demo(argv: string[]): Promise<number> {
       serverErrors: r.serverEvents.filter((e) => e.type === 'failed'),
       store: 'SQLite (throwaway file)',
       idA: Buffer.from(handsetId(setup, h)).toString('hex'),
-      keyUpdates: r.keyUpdates,
+      keyUpdates: r.keyUpdates ?? null,
     };
     if (values.json) {
       console.log(JSON.stringify(out));

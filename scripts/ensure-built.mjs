@@ -12,7 +12,9 @@ const newest = (dir) => {
   }
   return t;
 };
-const outputs = ['build/crypto.wasm', 'build/handset.wasm', 'dist/host/cli.js'];
+// every firmware module the npm scripts load (scripts/build-fw.mjs builds them all; --suite p256
+// runs handset-dual.wasm, --suite fs and kt handset-fs.wasm), and the host
+const outputs = ['build/crypto.wasm', 'build/crypto.small.wasm', 'build/handset.wasm', 'build/handset-dual.wasm', 'build/handset-fs.wasm', 'dist/host/cli.js'];
 const oldestOutput = Math.min(...outputs.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
 const sources = Math.max(newest('assembly'), newest('host'), statSync('asconfig.json').mtimeMs, statSync('tsconfig.json').mtimeMs);
 if (oldestOutput === 0 || sources > oldestOutput) {
