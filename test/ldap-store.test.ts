@@ -18,7 +18,7 @@ import { bits, oid, seq, set, time, uint, utf8 } from '../host/pki/der.js';
 import { certId } from '../host/pki/id.js';
 import { Attribute, Change, Client } from 'ldapts';
 import { LdapCertStore } from '../host/store/ldap.js';
-import { INSTALL_HINT, Slapd, slapdProblem } from '../host/store/slapd.js';
+import { SLAPD_PATHS, Slapd, slapdProblem } from '../host/store/slapd.js';
 import { SqliteCertStore } from '../host/store/sqlite.js';
 import {
   IdCollisionError,
@@ -77,8 +77,15 @@ async function rejectsUnavailableWithin(p: Promise<unknown>, ms: number, what: s
 
 test('OpenLDAP (slapd) is installed', () => {
   const problem = slapdProblem();
-  assert.equal(problem, null, problem ?? ''); // the message names `apt-get install slapd ldap-utils`
-  assert.match(problem ?? INSTALL_HINT, /apt-get install slapd ldap-utils/);
+  assert.equal(problem, null, problem ?? '');
+  // and when something is missing, the message names the file and the install command
+  const saved = SLAPD_PATHS.slapd;
+  SLAPD_PATHS.slapd = join(tmpdir(), 'airshake-no-such-slapd');
+  try {
+    assert.match(slapdProblem() ?? '', /missing [^:]*airshake-no-such-slapd[^:]*: apt-get install slapd ldap-utils$/);
+  } finally {
+    SLAPD_PATHS.slapd = saved;
+  }
 });
 
 describe('LdapCertStore on one slapd', () => {
@@ -189,8 +196,9 @@ describe('LdapCertStore on one slapd', () => {
     assert.deepEqual((await store.lookupHandset(one.id)).map((c) => hex(c.id)), [hex(one.id)]);
     assert.deepEqual(await store.lookupHandset(new Uint8Array(8)), []);
 
-    // a handset group written directly (LdapCertStore has no enrolHandset yet): the second entry's
-    // airshakeHandset names the first; either ID finds both, the named one first
+    // a handset group written directly with a raw modify (enrolHandset itself is tested in
+    // test/ldap-pki.test.ts): the second entry's airshakeHandset names the first; either ID finds
+    // both, the named one first (g2, a later certificate, takes lookupHandset's second search)
     const g1 = await store.enrol(handset(ca, 'group-1').cert, NOW + 20);
     const g2 = await store.enrol(handset(ca, 'group-2').cert, NOW + 21);
     const raw = new Client({ url: slapd.url });

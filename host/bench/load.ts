@@ -26,7 +26,9 @@
  *     returning to the `revocation` line each B logs when its poller purged the entry (B's Date.now;
  *     same machine), max over the B's. Then every B must refuse each revoked handset.
  *   - lookup latency side by side, without load: N lookupHandset() calls in this process on the
- *     SQLite file and on the LDAP consumer (one connection, sequential).
+ *     SQLite file and on a fresh single slapd (Slapd.start(), no replica; started after the load
+ *     runs' slapd processes have stopped) into which the same certificates are enrolled first
+ *     (anonymous reader, one connection, sequential).
  * Writes docs/bench/load.json (or --out FILE). Exit status 1 unless every handshake succeeded, no
  * application message was lost and every revoked handset was refused by every B.
  */
