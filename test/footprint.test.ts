@@ -16,6 +16,15 @@ test('handset firmware: <= 24 KiB, <= 6 KiB static memory, exactly one 64 KiB pa
   assert.ok(f.handshakeInstructions <= BUDGETS.handshakeInstructions, `${f.handshakeInstructions} > ${BUDGETS.handshakeInstructions}`);
   assert.ok(f.handshakeInstructions > 2_000_000, 'the count covers the X25519 and Ed25519 work');
   assert.equal(f.sections.reduce((s, x) => s + x.bytes, 0), f.wasmBytes, 'sections add up to the file');
+  // the static figure is all the memory the firmware uses: nothing past __heap_base is touched
+  assert.equal(f.aboveStaticUntouched, true, 'handset.wasm wrote past __heap_base');
+  assert.equal(f.dual.aboveStaticUntouched, true, 'handset-dual.wasm wrote past __heap_base');
+  assert.equal(f.fs.aboveStaticUntouched, true, 'handset-fs.wasm wrote past __heap_base');
+  // the per-step split of finish() (processing message 2, building message 3) adds up
+  const step = (re: RegExp) => f.steps.find((s) => re.test(s.step))!.instructions;
+  const finish = step(/^message 2 processed, message 3 built/), m2 = step(/processing message 2/), m3 = step(/building message 3/);
+  assert.equal(m2 + m3, finish);
+  assert.ok(m2 > 2_000_000 && m3 > 50_000, `split ${m2} + ${m3}: the signature check and the key agreement fall to message 2`);
 });
 
 // The dual-suite handset (issue 7): build/handset-dual.wasm offers suites 1 and 2. Its budget is

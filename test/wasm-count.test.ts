@@ -12,6 +12,7 @@ import {
   instrumentWasmWithStats,
   isInstrumented,
   readCount,
+  readMark,
   readTrace,
   resetCount,
   resetTrace,
@@ -636,6 +637,48 @@ test('trace mode: control-flow trace tells apart paths that counts cannot; reset
   resetCount(plain);
   fn(plain, 'f')(1);
   assert.equal(readCount(plain), a.instructions);
+});
+
+test('trace mode with markAddress: the counter at the first access to the address, at segment granularity', async () => {
+  // g: [nop, end] = 2. f(p): [call g] = 1; g; [local.get, i32.const, i32.store p+4, call g] = 4; g;
+  // [local.get, i32.const, i32.store p+8, end] = 4. 13 in all; the segment holding the store to
+  // p+4 begins at 3, so the mark reads 3 + 4 = 7; the store to p+8's segment ends at 13.
+  const m = wasm(
+    section(1, vec([funcType([I32], []), funcType([], [])])),
+    section(3, vec([[0], [1]])),
+    section(5, vec([[0x00, 1]])),
+    section(7, vec([exportFunc('f', 0)])),
+    section(10, vec([
+      body([], [call(1), localGet(0), i32Const(1), [0x36, 2, 4], call(1), localGet(0), i32Const(2), [0x36, 2, 8]]),
+      body([], [NOP]),
+    ])),
+  );
+  const p = 1000;
+  const marked = async (address: number) => {
+    const inst = await instantiate(instrumentWasm(m, { trace: true, markAddress: address }));
+    resetTrace(inst);
+    (inst.exports.f as (p: number) => void)(p);
+    return inst;
+  };
+  const a = await marked(p + 4);
+  assert.equal(readCount(a), 13n);
+  assert.equal(readMark(a), 7n);
+  assert.equal(readMark(await marked(p + 8)), 13n);
+  assert.equal(readMark(await marked(p + 12)), null, 'an address never accessed leaves no mark');
+  // only the first access marks; resetTrace clears the mark
+  (a.exports.f as (p: number) => void)(p);
+  assert.equal(readCount(a), 26n);
+  assert.equal(readMark(a), 7n);
+  resetTrace(a);
+  assert.equal(readMark(a), null);
+  (a.exports.f as (p: number) => void)(p);
+  assert.equal(readMark(a), 7n);
+  // counts are those of the plain instrumentation
+  const plain = await instantiate(instrumentWasm(m));
+  (plain.exports.f as (p: number) => void)(p);
+  assert.equal(readCount(plain), 13n);
+  assert.throws(() => instrumentWasm(m, { markAddress: 4 }), /trace mode/);
+  assert.throws(() => readMark(plain), /mark/);
 });
 
 test('malformed input is rejected', () => {

@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildPath, loadFirmware } from '../firmware.js';
+import { buildPath, loadFirmware, type LoadedFirmware } from '../firmware.js';
 import { captureInstantiations, instrumentWasm, readCount, resetCount } from './wasm-count.js';
 
 type Op = 'X25519' | 'Ed25519 verify' | 'SHA-256 1 KiB' | 'SHA-512 1 KiB' | 'HMAC-SHA256 64 B' | 'ChaCha20-Poly1305 seal 256 B' | 'AES-128-CCM seal 256 B (tag 8)' | 'P-256 ECDH' | 'ECDSA P-256 verify';
@@ -143,6 +143,30 @@ function nobleCcmSeal(aes: typeof import('@noble/ciphers/aes.js'), key: Uint8Arr
   out.set(aes.ctr(key, a).encrypt(pt));
   for (let k = 0; k < 8; k++) out[n + k] = cbc[cbc.length - 16 + k]! ^ s0[k]!;
   return out;
+}
+
+/**
+ * Executed-instruction counts (`end` not counted) of the crypto core's speed build
+ * (build/crypto.wasm) and of libsodium for the same inputs, each operation run once to warm up and
+ * once counted. libsodium is counted in a child process (this file with --sodium-counts), since
+ * instrumenting it means capturing its instantiation. Also returns the counted firmware instance.
+ */
+export async function deterministicCounts(): Promise<{ firmware: Record<string, number>; libsodium: Record<string, number>; counted: LoadedFirmware }> {
+  const i = inputs();
+  const ci = await loadFirmware({ wasm: instrumentWasm(readFileSync(buildPath('crypto.wasm')), { countEnd: false }) });
+  const countOf = (f: () => unknown) => { f(); resetCount(ci.instance); f(); return Number(readCount(ci.instance)); };
+  const firmware: Record<string, number> = {
+    'X25519': countOf(() => ci.x25519(i.scalar, i.u)),
+    'Ed25519 verify': countOf(() => ci.ed25519Verify(i.pk, i.msg64, i.sig)),
+    'SHA-256 1 KiB': countOf(() => ci.sha256(i.kib)),
+    'SHA-512 1 KiB': countOf(() => ci.sha512(i.kib)),
+    'HMAC-SHA256 64 B': countOf(() => ci.hmacSha256(i.key32, i.msg64)),
+    'ChaCha20-Poly1305 seal 256 B': countOf(() => ci.chacha20poly1305Seal(i.key32, i.nonce, new Uint8Array(0), i.pt256)),
+    [CCM]: countOf(() => ci.aes128CcmSeal(i.key16, i.nonce13, new Uint8Array(0), i.pt256, 8)),
+  };
+  const self = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crypto.js');
+  const libsodium = JSON.parse(execFileSync(process.execPath, [self, '--sodium-counts'], { encoding: 'utf8' })) as Record<string, number>;
+  return { firmware, libsodium, counted: ci };
 }
 
 function median(a: number[]): number { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]!; }
@@ -279,25 +303,13 @@ async function main(): Promise<void> {
   }
 
   // Deterministic costs.
-  const counted = await loadFirmware({ wasm: instrumentWasm(readFileSync(buildPath('crypto.wasm')), { countEnd: false }) });
-  const ci = counted;
+  const { firmware: fwCounts, libsodium: sodiumCount, counted: ci } = await deterministicCounts();
   const countOf = (f: () => unknown) => { f(); resetCount(ci.instance); f(); return Number(readCount(ci.instance)); };
-  const fwCounts: Record<string, number> = {
-    'X25519': countOf(() => ci.x25519(i.scalar, i.u)),
-    'Ed25519 verify': countOf(() => ci.ed25519Verify(i.pk, i.msg64, i.sig)),
-    'SHA-256 1 KiB': countOf(() => ci.sha256(i.kib)),
-    'SHA-512 1 KiB': countOf(() => ci.sha512(i.kib)),
-    'HMAC-SHA256 64 B': countOf(() => ci.hmacSha256(i.key32, i.msg64)),
-    'ChaCha20-Poly1305 seal 256 B': countOf(() => ci.chacha20poly1305Seal(i.key32, i.nonce, new Uint8Array(0), i.pt256)),
-    [CCM]: countOf(() => ci.aes128CcmSeal(i.key16, i.nonce13, new Uint8Array(0), i.pt256, 8)),
-  };
   // The size build's AES-CCM (the handset's code paths), counted the same way.
   const smallCounted = await loadFirmware({ wasm: instrumentWasm(readFileSync(buildPath('crypto.small.wasm')), { countEnd: false }) });
   resetCount(smallCounted.instance);
   smallCounted.aes128CcmSeal(i.key16, i.nonce13, new Uint8Array(0), i.pt256, 8);
   const smallCcmCount = Number(readCount(smallCounted.instance));
-  const sodiumCountsJson = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--sodium-counts'], { encoding: 'utf8' });
-  const sodiumCount = JSON.parse(sodiumCountsJson) as Record<string, number>;
   for (const row of rows) {
     if (row.lib.startsWith('airshake')) row.wasmInstructions = fwCounts[row.op] ?? null;
     if (row.lib.startsWith('libsodium')) row.wasmInstructions = sodiumCount[row.op] ?? null;
@@ -378,4 +390,6 @@ async function main(): Promise<void> {
   log(`\nJSON written to ${path.relative(process.cwd(), outFile)}`);
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  main().catch((e) => { console.error(e); process.exit(1); });
+}

@@ -748,6 +748,7 @@ function counterCode(globalIndex: number, n: number): number[] {
 export const CONTROL_FLOW_EXPORT_NAME = '__cftrace';
 export const MEMORY_TRACE_EXPORT_NAME = '__memtrace';
 export const MEMORY_COUNT_EXPORT_NAME = '__memcount';
+export const MARK_EXPORT_NAME = '__mark';
 
 /** Initial value of both trace hashes (the FNV-1a 64-bit offset basis). */
 export const TRACE_HASH_SEED = 0xcbf29ce484222325n;
@@ -792,6 +793,10 @@ interface TraceGlobals {
   controlFlow: number;
   memory: number;
   memoryCount: number;
+  /** The instruction counter. */
+  counter: number;
+  /** The mark (see InstrumentOptions.markAddress), and the address it watches; absent without one. */
+  mark?: { global: number; address: number };
 }
 
 /** Temporaries appended to each function's locals in trace mode, relative to the first one. */
@@ -839,17 +844,38 @@ function memoryTraceCode(info: InstrInfo, tmp: number, g: TraceGlobals, at: numb
   const set = (i: number) => [0x21, ...encodeULEB(tmp + i)];
   const count = [0x23, ...encodeULEB(g.memoryCount), 0x42, 0x01, 0x7c, 0x24, ...encodeULEB(g.memoryCount)];
   const code: number[] = [];
+  const mark = g.mark ? markCode(g.mark.global, g.counter, addressValue(tmp + TMP_A, 0, info.offset), g.mark.address) : [];
   if (shape === 'load') {
-    code.push(...set(TMP_A), ...foldCode(g.memory, addressValue(tmp + TMP_A, kind, info.offset)), ...count, ...get(TMP_A));
+    code.push(...set(TMP_A), ...foldCode(g.memory, addressValue(tmp + TMP_A, kind, info.offset)), ...count, ...mark, ...get(TMP_A));
   } else if (shape === 'store') {
     code.push(...set(valueLocal), ...set(TMP_A), ...foldCode(g.memory, addressValue(tmp + TMP_A, kind, info.offset)), ...count,
-      ...get(TMP_A), ...get(valueLocal));
+      ...mark, ...get(TMP_A), ...get(valueLocal));
   } else {
     code.push(...set(TMP_C), ...set(TMP_B), ...set(TMP_A), ...foldCode(g.memory, addressValue(tmp + TMP_A, kind, 0n)));
     if (foldSecond) code.push(...foldCode(g.memory, addressValue(tmp + TMP_B, 0, 0n)));
     code.push(...foldCode(g.memory, addressValue(tmp + TMP_C, 0, 0n)), ...count, ...get(TMP_A), ...get(TMP_B), ...get(TMP_C));
   }
   return { code, v128: valueLocal === TMP_V128 };
+}
+
+/**
+ * Code recording the counter into the mark global at the first access whose effective address
+ * (the i64 computed by `address`) equals `target`: if (address == target && mark < 0) mark = counter.
+ */
+function markCode(markGlobal: number, counter: number, address: number[], target: number): number[] {
+  return [
+    ...address,
+    0x42, ...encodeSLEB(BigInt(target)), // i64.const target
+    0x51, // i64.eq
+    0x23, ...encodeULEB(markGlobal), // global.get $mark
+    0x42, 0x00, // i64.const 0
+    0x53, // i64.lt_s
+    0x71, // i32.and
+    0x04, 0x40, // if (empty block type)
+    0x23, ...encodeULEB(counter), // global.get $c
+    0x24, ...encodeULEB(markGlobal), // global.set $mark
+    0x0b, // end
+  ];
 }
 
 /** Per-body trace parameters: the globals and the function's parameter count. */
@@ -1100,11 +1126,20 @@ export interface InstrumentOptions {
    * readTrace(). The instruction count is the same as without tracing.
    */
   trace?: boolean;
+  /**
+   * Trace mode only: an address to watch. The first load or store (not bulk operations) whose
+   * effective address equals it records the instruction counter at that moment in the exported
+   * global `__mark` (readMark; -1 until then, and again after resetTrace). The counter is
+   * advanced at the start of each segment, so the mark includes the whole segment holding the
+   * access: it splits a count at segment granularity (a few instructions).
+   */
+  markAddress?: number;
 }
 
 export function instrumentWasmWithStats(bytes: Uint8Array, options: InstrumentOptions = {}): { bytes: Uint8Array<ArrayBuffer>; stats: InstrumentStats } {
   const sections = parseSections(bytes);
   const tracing = options.trace ?? false;
+  if (options.markAddress !== undefined && !tracing) throw new Error('markAddress needs trace mode');
 
   let importedGlobals = 0;
   let definedGlobals = 0;
@@ -1122,7 +1157,10 @@ export function instrumentWasmWithStats(bytes: Uint8Array, options: InstrumentOp
   if (tracing) {
     if (hasMemory64(sections)) throw new Error('trace mode does not support 64-bit memories');
     trace = {
-      globals: { controlFlow: globalIndex + 1, memory: globalIndex + 2, memoryCount: globalIndex + 3 },
+      globals: {
+        controlFlow: globalIndex + 1, memory: globalIndex + 2, memoryCount: globalIndex + 3, counter: globalIndex,
+        ...(options.markAddress === undefined ? {} : { mark: { global: globalIndex + 4, address: options.markAddress } }),
+      },
       params: definedFunctionParams(sections),
     };
   }
@@ -1142,6 +1180,10 @@ export function instrumentWasmWithStats(bytes: Uint8Array, options: InstrumentOp
       exportEntry(MEMORY_TRACE_EXPORT_NAME, trace.globals.memory),
       exportEntry(MEMORY_COUNT_EXPORT_NAME, trace.globals.memoryCount),
     );
+    if (trace.globals.mark) {
+      newGlobals.push(i64Global(-1n));
+      newExports.push(exportEntry(MARK_EXPORT_NAME, trace.globals.mark.global));
+    }
   }
 
   const out: Section[] = [];
@@ -1259,6 +1301,19 @@ export function resetTrace(instance: WebAssembly.Instance): void {
   cf.value = BigInt.asIntN(64, TRACE_HASH_SEED);
   mem.value = BigInt.asIntN(64, TRACE_HASH_SEED);
   n.value = 0n;
+  const mark = (instance.exports as Record<string, unknown>)[MARK_EXPORT_NAME];
+  if (mark instanceof WebAssembly.Global) mark.value = -1n;
+}
+
+/**
+ * The instruction count recorded at the first access to the watched address since the last
+ * resetTrace (instrumented with `{ trace: true, markAddress }`), or null if there was none.
+ */
+export function readMark(instance: WebAssembly.Instance): bigint | null {
+  const g = (instance.exports as Record<string, unknown>)[MARK_EXPORT_NAME];
+  if (!(g instanceof WebAssembly.Global)) throw new Error('instance has no mark (not instrumented with { trace: true, markAddress }?)');
+  const v = BigInt(g.value as bigint);
+  return v < 0n ? null : v;
 }
 
 /** Resets the trace, runs f and returns what it recorded. */
