@@ -80,7 +80,12 @@ export const ERR_DER_TRAILING: i32 = 0x43;
 export const ERR_DER_INTEGER: i32 = 0x44;
 /** Not an X.509 v3 certificate. */
 export const ERR_X509_VERSION: i32 = 0x45;
-/** The signature algorithm is not Ed25519, or the inner and outer algorithms differ. */
+/**
+ * The signature algorithm is neither Ed25519 (suites 1, 3, 4) nor ecdsa-with-SHA256 (suite 2, P-256),
+ * each without parameters; or the inner and outer algorithms differ; or the signature BIT STRING
+ * does not fit the algorithm (unused bits, an Ed25519 signature not 64 bytes, an ECDSA r or s over
+ * 33 bytes). A certificate signed with the other suite's algorithm is ERR_CERT_SIGNATURE.
+ */
 export const ERR_X509_ALGORITHM: i32 = 0x46;
 /** A malformed validity time. */
 export const ERR_X509_TIME: i32 = 0x47;

@@ -16,8 +16,11 @@
  *   ones) against node:crypto, per build.
  * - The verifier's incomplete Jacobian additions: constructed valid signatures (Q = G) whose
  *   verification adds equal points and opposite points in the Q addition, per build.
- * - Constant time (instruction counts; the lead extends this to traces): P-256 ECDH executes the
- *   same number of instructions for 20 random scalars, in both builds.
+ * - Constant time (instruction counts): P-256 ECDH executes the same number of instructions for
+ *   20 random scalars plus 1 and n - 1, in both builds. The full traces (control-flow and
+ *   memory-access hashes too) are compared in test/handset-suite2.test.ts: "crypto core: ...
+ *   identical traces for distinct scalars" (p256Ecdh, p256PublicKey; both builds) and "constant
+ *   time: the dual handset's ... (suite 2) ... identical traces".
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
