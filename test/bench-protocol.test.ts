@@ -95,3 +95,23 @@ test('table and chart render', () => {
   assert.deepEqual(checkSvg(svg), []);
   assert.match(svg, /width="900" height="420"/);
 });
+
+// Server throughput over loopback (host/bench/throughput.ts), on a small scale: both servers in
+// their own processes, every handshake must succeed, the airshake ones on B's cache, the TLS ones
+// full (no resumption); the per-core figure is handshakes over the server's own CPU time. Rates
+// are measured figures, not asserted.
+test('throughput over loopback: airshake serve (cache hits) and a node:tls TLS 1.3 server, per server CPU second', { timeout: 120_000 }, async () => {
+  const { measureAirshakeLoopback, measureTls13Loopback, processCpuMs } = await import('../host/bench/throughput.js');
+  const busy = processCpuMs(process.pid);
+  const until = performance.now() + 50; while (performance.now() < until) { /* spin */ }
+  assert.ok(processCpuMs(process.pid) > busy, 'the /proc CPU reading moves with work');
+  const a = await measureAirshakeLoopback({ n: 30, handsets: 3, concurrency: 2 });
+  assert.equal(a.handshakes, 30);
+  assert.equal(a.storeLookups, 3, 'each handset looked up once, in the warm-up');
+  assert.equal(a.cacheHits, a.handshakes + a.warmup - 3, 'every other handshake was a cache hit');
+  assert.ok(a.serverCpuMs > 0 && a.perCorePerSec > 0 && a.wallPerSec > 0);
+  const t = await measureTls13Loopback({ n: 30, warmup: 5, concurrency: 2 });
+  assert.equal(t.protocol, 'TLSv1.3');
+  assert.equal(t.sessionsReused, 0);
+  assert.ok(t.serverCpuMs > 0 && t.perCorePerSec > 0);
+});

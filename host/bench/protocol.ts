@@ -23,25 +23,23 @@
  * - EDHOC reference rows: not measured. Message sizes from their sources; the time is the same
  *   link model applied to three alternating flights of those sizes (arrival of message 3).
  *
- * Throughput (`--throughput`, and in every full run): handshakes per second on one core for
- * server B alone (cache hits, pre-generated client messages) and for a node:tls TLS 1.3
- * mutual-auth server over loopback TCP (client in the same process, so its work is included).
+ * Throughput (`--throughput`, and in every full run): handshakes per second per core of
+ * `airshake serve` (cache hits) and of a node:tls TLS 1.3 mutual-auth server, each in its own
+ * process over loopback TCP with the clients in this one, counted against the server process's
+ * CPU time (host/bench/throughput.ts); and server B's protocol work alone, in process.
  *
  * A full run (no --link) also writes docs/bench/protocol.json and
  * docs/bench-time-to-first-app-data.svg. `--json` prints the array of rows; with --throughput it
  * prints `{ rows, throughput }`.
  */
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import tls from 'node:tls';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Handset } from '../handset.js';
+import { measureAirshakeLoopback, measureTls13Loopback, type AirshakeLoopback, type TlsLoopback } from './throughput.js';
 import { VirtualClock } from '../link/clock.js';
 import { PROFILE_NAMES, getProfile, type LinkProfile } from '../link/profiles.js';
 import { SUITE_NAMES } from '../protocol/constants.js';
@@ -49,8 +47,8 @@ import { createDeployment } from '../sim/deployment.js';
 import { loadHandset, provisionHandset, startFor, suiteSetup } from '../sim/suites.js';
 import { runHandshake } from '../sim/run.js';
 import {
-  SERVER_NAME, linkTime, makeTlsPki, recordTlsExchange, withoutCaCert,
-  type TlsKeyType, type TlsPki, type TlsTranscript, type TlsVersion,
+  linkTime, recordTlsExchange, withoutCaCert,
+  type TlsKeyType, type TlsTranscript, type TlsVersion,
 } from './tls.js';
 
 export const APP_DATA_TEXT = 'hello from handset-0001';
@@ -75,11 +73,16 @@ export interface ProtocolRow {
 }
 
 export interface ThroughputResult {
+  /** Per core, over loopback: airshake serve's handshakes per CPU second (host/bench/throughput.ts). */
   airshakeServerHandshakesPerSec: number;
+  /** Per core, over loopback: the node:tls TLS 1.3 server's handshakes per CPU second. */
   tls13ServerHandshakesPerSec: number;
+  /** Server B's protocol work alone, in process, pre-generated client messages (measureAirshakeServer). */
+  airshakeInProcessHandshakesPerSec: number;
   notes: string;
-  airshake: { handshakes: number; rounds: number; msPerRound: number[]; medianMs: number; handsets: number; cacheHits: number; storeLookups: number; established: number };
-  tls13: { handshakes: number; warmup: number; wallMs: number; /** CPU time of the process (user + system, all threads) over the timed handshakes. */ processCpuMs: number; protocol: string; cipher: string; keyType: TlsKeyType; sessionsReused: number; ticketsDisabled: true };
+  airshake: AirshakeLoopback;
+  tls13: TlsLoopback;
+  airshakeInProcess: { handshakes: number; rounds: number; msPerRound: number[]; medianMs: number; handsets: number; cacheHits: number; storeLookups: number; established: number };
 }
 
 export interface ProtocolBenchResult {
@@ -307,7 +310,7 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); cons
  * the one the pre-generated message 3 answers. Repeated `rounds` times, each on a fresh server
  * (fresh replay cache); the median round is reported.
  */
-export async function measureAirshakeServer(o: { n?: number; handsets?: number; rounds?: number } = {}): Promise<ThroughputResult['airshake'] & { perSec: number }> {
+export async function measureAirshakeServer(o: { n?: number; handsets?: number; rounds?: number } = {}): Promise<ThroughputResult['airshakeInProcess'] & { perSec: number }> {
   const n = o.n ?? 400, pool = o.handsets ?? 20, rounds = o.rounds ?? 5;
   const epochSec = Math.floor(Date.now() / 1000);
   const dep = createDeployment({ now: epochSec, handsets: pool });
@@ -367,112 +370,26 @@ export async function measureAirshakeServer(o: { n?: number; handsets?: number; 
   }
 }
 
-interface TlsThroughputRequest { pki: TlsPki; n: number; warmup: number }
-interface TlsThroughputReply { wallMs: number; cpuMs: number; protocol: string; cipher: string; sessionsReused: number }
-
-const THROUGHPUT_CHILD = '--airshake-tls-throughput-child';
-
-/** In the child (OpenSSL config with NumTickets = 0): N sequential TLS 1.3 mutual-auth handshakes over loopback. */
-async function tlsThroughputChild(req: TlsThroughputRequest): Promise<TlsThroughputReply> {
-  const { pki } = req;
-  const common = {
-    minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: 'TLS_CHACHA20_POLY1305_SHA256',
-    sigalgs: 'ecdsa_secp256r1_sha256', ecdhCurve: 'X25519:P-256', ca: pki.caCert, rejectUnauthorized: true,
-    secureOptions: crypto.constants.SSL_OP_NO_TICKET,
-  } as const;
-  const server = tls.createServer({ ...common, key: pki.serverKey, cert: pki.serverCert, requestCert: true });
-  // One client context for every connection, as a real client would keep (tls.connect with
-  // key/cert/ca would parse them and build a new trust store on each call).
-  const clientContext = tls.createSecureContext({ ...common, key: pki.clientKey, cert: pki.clientCert });
-  let onServer: ((s: tls.TLSSocket) => void) | null = null;
-  server.on('secureConnection', (s: tls.TLSSocket) => {
-    s.on('error', () => {});
-    if (!s.authorized) throw new Error('server: client not authorized');
-    onServer?.(s);
-  });
-  server.on('tlsClientError', (e) => { throw e; });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  let protocol = '', cipher = '', sessionsReused = 0;
-  const one = () => new Promise<void>((resolve, reject) => {
-    let srv: tls.TLSSocket | null = null, cli = false;
-    const done = () => {
-      if (!srv || !cli) return;
-      onServer = null;
-      protocol = client.getProtocol() ?? '';
-      cipher = client.getCipher().standardName;
-      if (client.isSessionReused()) sessionsReused++;
-      if (!client.authorized) { reject(new Error('client: server not authorized')); return; }
-      client.destroy();
-      srv.destroy();
-      resolve();
-    };
-    onServer = (s) => { srv = s; done(); };
-    const client = tls.connect({ ...common, secureContext: clientContext, host: '127.0.0.1', port, servername: SERVER_NAME });
-    client.once('secureConnect', () => { cli = true; done(); });
-    client.once('error', reject);
-  });
-  for (let i = 0; i < req.warmup; i++) await one();
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (let i = 0; i < req.n; i++) await one();
-  const wallMs = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  await new Promise<void>((r) => server.close(() => r()));
-  return { wallMs, cpuMs: (c.user + c.system) / 1000, protocol, cipher, sessionsReused };
-}
-
-export async function measureTls13Server(o: { n?: number; warmup?: number } = {}): Promise<ThroughputResult['tls13'] & { perSec: number }> {
-  const n = o.n ?? 200, warmup = o.warmup ?? 20;
-  const pki = await makeTlsPki('p256');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'airshake-tls-tput-'));
-  try {
-    const conf = path.join(dir, 'openssl.cnf');
-    writeFileSync(conf, ['nodejs_conf = a', 'openssl_conf = a', '[a]', 'ssl_conf = s', '[s]', 'system_default = d', '[d]', 'NumTickets = 0', ''].join('\n'));
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [fileURLToPath(import.meta.url), THROUGHPUT_CHILD], {
-        env: { ...process.env, OPENSSL_CONF: conf }, stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '', stderr = '';
-      const timer = setTimeout(() => { child.kill(); reject(new Error('TLS throughput child timed out')); }, 120_000);
-      child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-      child.on('error', (e) => { clearTimeout(timer); reject(e); });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        if (code === 0) resolve(stdout); else reject(new Error(`TLS throughput child exited with ${code}: ${stderr.trim()}`));
-      });
-      child.stdin.end(JSON.stringify({ pki, n, warmup } satisfies TlsThroughputRequest));
-    });
-    const r = JSON.parse(out) as TlsThroughputReply;
-    if (r.sessionsReused !== 0) throw new Error(`TLS throughput: ${r.sessionsReused} sessions resumed`);
-    return {
-      handshakes: n, warmup, wallMs: round3(r.wallMs), processCpuMs: round3(r.cpuMs), protocol: r.protocol, cipher: r.cipher, keyType: 'p256',
-      sessionsReused: r.sessionsReused, ticketsDisabled: true, perSec: Math.round(n / (r.wallMs / 1000)),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 export async function measureThroughput(): Promise<ThroughputResult> {
-  const a = await measureAirshakeServer();
-  const t = await measureTls13Server();
-  const { perSec: aps, ...airshake } = a;
-  const { perSec: tps, ...tls13 } = t;
+  const inProcess = await measureAirshakeServer();
+  const airshake = await measureAirshakeLoopback();
+  const tls13 = await measureTls13Loopback();
+  const { perSec: inProcessPerSec, ...inProcessFigures } = inProcess;
   return {
-    airshakeServerHandshakesPerSec: aps,
-    tls13ServerHandshakesPerSec: tps,
+    airshakeServerHandshakesPerSec: airshake.perCorePerSec,
+    tls13ServerHandshakesPerSec: tls13.perCorePerSec,
+    airshakeInProcessHandshakesPerSec: inProcessPerSec,
     notes:
-      `Each figure is one core: one Node process, single-threaded event loop. ` +
-      `airshake: server B's work only (receive(m1) -> message 2, receive(m3) -> established, ${SUITE_NAMES[1] ?? 'suite 1'}), ` +
-      `${a.handshakes} handshakes from ${a.handsets} enrolled handsets with client messages pre-generated by the firmware handset, ` +
-      `C_A from B's warm certificate cache (${a.cacheHits} cache hits, ${a.storeLookups} store lookups in the timed round), no link, no sleeps; median of ${a.rounds} rounds. ` +
-      `TLS 1.3: node:tls mutual auth (P-256 ECDSA certificates, ${t.cipher}, X25519), ${t.handshakes} sequential full handshakes over loopback TCP ` +
-      `after ${t.warmup} untimed, session tickets off, no resumption, one client SecureContext reused; the loop is CPU-bound (process CPU ${Math.round(t.processCpuMs)} ms over ${Math.round(t.wallMs)} ms wall); wall time includes the node:tls CLIENT's work (its ECDHE, CertificateVerify signature, ` +
-      `verification of B's chain) and the TCP connect, in the same process and on the same core, so B alone would manage more than this figure.`,
+      `Like for like: each server in its own process over loopback TCP, its clients in the bench process, ` +
+      `per core = handshakes / the server process's CPU seconds (user + system, all threads, /proc/PID/stat) over ${airshake.handshakes} timed handshakes, ` +
+      `${airshake.concurrency} in flight. airshake: \`airshake serve\` with its framing layer (COBS, CRC-16, ARQ) and a SQLite store, ` +
+      `${airshake.handsets} enrolled firmware handsets (${SUITE_NAMES[1] ?? 'suite 1'}) all in B's certificate cache after the warm-up, ` +
+      `each handshake ending with B's echo of the first application data. TLS 1.3: node:tls mutual auth (P-256 ECDSA certificates, ${tls13.cipher}, X25519), ` +
+      `full handshakes, session tickets off (${tls13.sessionsReused} resumed), the client's close awaited so the server's work is complete. ` +
+      `In-process (no transport, pre-generated client messages): B's protocol work alone, ${inProcessPerSec.toLocaleString('en-US')} /s.`,
     airshake,
     tls13,
+    airshakeInProcess: inProcessFigures,
   };
 }
 
@@ -653,26 +570,18 @@ async function main(argv: string[]): Promise<number> {
   console.log(renderTable(result.rows));
   const t = result.throughput;
   if (t) {
-    console.log('Server throughput (handshakes per second, one core each: single-threaded event loop)');
-    console.log(`  airshake server B, cache hits, server work only:   ${t.airshakeServerHandshakesPerSec.toLocaleString('en-US')} /s  (${t.airshake.handshakes} handshakes, median of ${t.airshake.rounds} rounds: ${fmtMs(t.airshake.medianMs)} ms)`);
-    console.log(`  node:tls TLS 1.3 mutual auth (P-256), loopback:      ${t.tls13ServerHandshakesPerSec.toLocaleString('en-US')} /s  (${t.tls13.handshakes} sequential handshakes in ${fmtMs(t.tls13.wallMs)} ms; client work included)`);
+    console.log('Server throughput over loopback (handshakes per second per core: handshakes / the server process\'s CPU seconds)');
+    console.log(`  airshake serve, cache hits:               ${t.airshakeServerHandshakesPerSec.toLocaleString('en-US')} /s  (${t.airshake.handshakes} handshakes, server CPU ${t.airshake.serverCpuMs} ms, wall ${t.airshake.wallMs} ms)`);
+    console.log(`  node:tls TLS 1.3 mutual auth (P-256):     ${t.tls13ServerHandshakesPerSec.toLocaleString('en-US')} /s  (${t.tls13.handshakes} handshakes, server CPU ${t.tls13.serverCpuMs} ms, wall ${t.tls13.wallMs} ms)`);
+    console.log(`  ratio                                     ${(t.airshakeServerHandshakesPerSec / t.tls13ServerHandshakesPerSec).toFixed(1)} x`);
+    console.log(`  server B in process, protocol work only:  ${t.airshakeInProcessHandshakesPerSec.toLocaleString('en-US')} /s  (median of ${t.airshakeInProcess.rounds} rounds of ${t.airshakeInProcess.handshakes})`);
     console.log(`  ${t.notes}`);
   }
   return 0;
 }
 
 const isMain = process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url;
-if (isMain && process.argv[2] === THROUGHPUT_CHILD) {
-  (async () => {
-    let input = '';
-    process.stdin.setEncoding('utf8');
-    for await (const chunk of process.stdin) input += chunk as string;
-    process.stdout.write(JSON.stringify(await tlsThroughputChild(JSON.parse(input) as TlsThroughputRequest)));
-  })().then(
-    () => process.exit(0),
-    (e: unknown) => { process.stderr.write(String(e instanceof Error ? e.stack ?? e.message : e) + '\n'); process.exit(1); },
-  );
-} else if (isMain) {
+if (isMain) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: Error) => { console.error(`bench: ${e.message}`); process.exitCode = 1; });
 }
 
