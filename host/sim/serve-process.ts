@@ -31,10 +31,14 @@ export class ServeProcess {
 
   private constructor(readonly proc: ChildProcess) {}
 
-  /** Starts B with `args` (everything after `serve`; --tcp 0 is added unless given). */
+  /**
+   * Starts B with `args` (everything after `serve`; --tcp 0 is added unless given). Node options for
+   * the child can be given in AIRSHAKE_SERVE_NODE_ARGS (space-separated), e.g. `--cpu-prof` to
+   * profile B under a bench.
+   */
   static start(args: string[], o: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
     const full = args.includes('--tcp') ? args : [...args, '--tcp', '0'];
-    const proc = spawn(process.execPath, [CLI, 'serve', ...full], { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env });
+    const proc = spawn(process.execPath, [...(process.env.AIRSHAKE_SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean), CLI, 'serve', ...full], { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env });
     running.add(proc);
     proc.once('exit', () => running.delete(proc));
     if (!hooked) {
