@@ -155,6 +155,30 @@ for (const build of BUILDS) {
     }
   });
 
+  // Scalars at the edges of the window recoding and of k + 2n (the ladder's top digit is 1..4,
+  // its partial sums never reach n): 1, 2, small values, powers of two, values with long runs of
+  // zero or 0xf nibbles (digit carries), n - 1, n - 2, (n - 1) / 2, and 2^257 - 2n just below
+  // and above the point where k + 2n reaches 2^257; each against node:crypto.
+  test(`${build}: ECDH with edge-case scalars agrees with node:crypto`, async () => {
+    const fw = await load(build);
+    const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+    const wrap = (1n << 257n) - 2n * N; // k + 2n >= 2^257 (top digit 2) from here on
+    const ks = [1n, 2n, 3n, 7n, 8n, 9n, 15n, 16n, 17n, 0x88n, 0x8888n, 1n << 128n, (1n << 252n) - 1n, 1n << 252n, 1n << 255n,
+      (1n << 256n) / 3n, 0x0fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffn, 0x7777777777777777777777777777777777777777777777777777777777777777n,
+      N - 1n, N - 2n, N - 8n, N - 9n, (N - 1n) / 2n, wrap - 1n, wrap, wrap + 1n];
+    const peer = crypto.createECDH('prime256v1'); peer.generateKeys();
+    for (const k of ks) {
+      const a = crypto.createECDH('prime256v1');
+      const kh = k.toString(16).padStart(64, '0');
+      a.setPrivateKey(Buffer.from(kh, 'hex'));
+      const ref = a.computeSecret(peer.getPublicKey()).toString('hex');
+      assert.equal(toHex(fw.p256Ecdh(hex(kh), peer.getPublicKey())), ref, `k = 0x${kh}`);
+      // and k times the generator: the public key (p256PublicKey is ECDH with G)
+      const g = Buffer.from('046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c2964fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5', 'hex');
+      assert.equal(toHex(fw.p256Ecdh(hex(kh), g)), a.getPublicKey('hex').slice(2, 66), `[k] G, k = 0x${kh}`);
+    }
+  });
+
   test(`${build}: 1,000 random signatures and 1,000 corrupted ones agree with node:crypto`, async () => {
     const fw = await load(build);
     let valid = 0, rejected = 0;

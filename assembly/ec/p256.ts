@@ -5,19 +5,30 @@
 // squaring, the linear operations and the complete Renes-Costello-Batina formulas are generated
 // (p256_gen.ts, scripts/gen/gen_p256.py), with every bound checked by the generator.
 // Points are projective (X : Y : Z), x = X/Z, y = Y/Z; the identity is (0 : 1 : 0). (The
-// generated file also holds the ECDSA verifier's variable-time Jacobian formulas, used only by
-// sig/ecdsa_p256.ts on public data.)
+// generated file also holds the Jacobian formulas: the a = -3 doubling, straight-line, and the
+// ECDSA verifier's variable-time additions, used only by sig/ecdsa_p256.ts on public data.)
 //
 // ECDH is constant-time in the scalar: a fixed signed 4-bit window (65 digits in [-8, 8], the
-// recoding branch-free), every table entry read for every digit and selected by masks, complete
-// formulas (no special case for the identity, equal or opposite points), a fixed inversion
-// chain. The peer's point is public; its validation may branch.
+// recoding branch-free), every table entry read for every digit and selected by masks, the
+// complete addition (no special case for the identity, equal or opposite points), a fixed
+// inversion chain. The peer's point is public; its validation may branch. The four doublings of
+// each window run in Jacobian coordinates (dbl-2001-b, 4M + 4S, against 8M + 3S + 2 m_b for the
+// complete doubling), between two conversions (2M + 1S each): the doubling's only exception is
+// the identity, which the accumulator never is, because the scalar is first replaced by
+// k + 2n (the same point, [n] Q = O): its top digit is 1..4, and every partial sum the windows
+// double stays in [1, n) (see scalarMult).
 import { ctEq, ctIsZero, wipe } from "../ct/ct";
 import { ERR_P256_POINT, ERR_P256_SCALAR, OK } from "../errors";
 import { P256_CT, P256_ECDH_ENTRIES, P256_IT, PE_DG, PE_K, PE_Q, PE_T, PE_TAB } from "../memmap";
 import {
-  P256_B, P256_GX, P256_GY, P256_N, P256_ONE, P256_P, P256_R2, fpAdd, fpMul, fpSq, fpSub, p256Add, p256Dbl,
+  P256_B, P256_GX, P256_GY, P256_N, P256_ONE, P256_P, P256_R2, fpAdd, fpMul, fpSq, fpSub, p256Add, p256Dbl, p256JDbl,
 } from "./p256_gen";
+
+/** 2n - 2^256, 32 bytes big-endian: k + 2n = 2^256 + k + TWO_N_LOW. */
+const TWO_N_LOW: usize = memory.data<u8>([
+  0xff, 0xff, 0xff, 0xfe, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+  0x79, 0xcd, 0xf5, 0x5b, 0x4e, 0x2f, 0x3d, 0x09, 0xe7, 0x73, 0x95, 0x85, 0xf8, 0xc6, 0x4a, 0xa2,
+]);
 
 /** An element: ten i32 limbs. */
 // @ts-ignore: decorator
@@ -188,9 +199,24 @@ function loadScalar(scalar: usize): u32 {
   wipe(PE_K, 104 + (2 + P256_ECDH_ENTRIES) * P256_POINT);
 }
 
+/** The projective point at a (not the identity) in Jacobian form: X' = X Z, Y' = Y Z^2, Z' = Z. t: an element of scratch. */
+function toJacobian(a: usize, t: usize): void {
+  fpSq(t, a + 80);
+  fpMul(a + 40, a + 40, t);
+  fpMul(a, a, a + 80);
+}
+
+/** The Jacobian point at a in projective form: X = X' Z', Y = Y', Z = Z'^3 (x = X'/Z'^2, y = Y'/Z'^3). t: an element of scratch. */
+function fromJacobian(a: usize, t: usize): void {
+  fpMul(a, a, a + 80);
+  fpSq(t, a + 80);
+  fpMul(a + 80, a + 80, t);
+}
+
 /**
- * PE_Q = [k] P, k the scalar at PE_K (1 <= k < n), P the affine point the caller put in table
- * entry 1 (X, Y in the Montgomery domain; Z is set here). Constant-time in k.
+ * PE_Q = [k] P, k the scalar at PE_K (1 <= k < n, overwritten by k + 2n mod 2^256), P the affine
+ * point the caller put in table entry 1 (X, Y in the Montgomery domain; Z is set here), of order
+ * n. Constant-time in k.
  */
 function scalarMult(): void {
   const n: usize = P256_ECDH_ENTRIES;
@@ -203,19 +229,36 @@ function scalarMult(): void {
     if ((e & 1) == 0) p256Dbl(q, PE_TAB + (e >> 1) * P256_POINT); // e is public
     else p256Add(q, q - P256_POINT, PE_TAB + P256_POINT);
   }
-  // Signed digits: nibble i plus the carry from below, minus 16 (carrying 1) when above 8; a
-  // 65th digit takes the last carry (k < 2^256 may carry out of the top nibble).
+  // k' = k + 2n, which is k mod n, in [2n + 1, 3n - 1], a subset of (2^256, 3 * 2^256): PE_K gets
+  // its low 256 bits and top its bits 256 and up, 1, 2 or 3. Byte-wise, straight-line.
+  let top: i32 = 1; // 2n = 2^256 + TWO_N_LOW
+  let cc: u32 = 0;
+  for (let i: i32 = 31; i >= 0; i--) {
+    let v = <u32>load<u8>(PE_K + <usize>i) + <u32>load<u8>(TWO_N_LOW + <usize>i) + cc;
+    store<u8>(PE_K + <usize>i, <u8>v);
+    cc = v >> 8;
+  }
+  top += <i32>cc;
+  // Signed digits of k': nibble i plus the carry from below, minus 16 (carrying 1) when above 8;
+  // the 65th digit is top plus the last carry, in [1, 4].
   let carry = 0;
   for (let i: usize = 0; i < 64; i++) {
     let v = nibble(PE_K, i) + carry;
     carry = (v + 7) >> 4;                 // 1 when v >= 9 (v <= 16)
     store<i8>(PE_DG + i, <i8>(v - (carry << 4)));
   }
-  store<i8>(PE_DG + 64, <i8>carry);
-  // Most significant digit first.
+  store<i8>(PE_DG + 64, <i8>(top + carry));
+  // Most significant digit first. The accumulator holds [v] P, v the value of the digits so far:
+  // v = the top digit, in [1, 4], then v = 16 v' + d with v' >= 1 and |d| <= 8, so v >= 8; and
+  // v <= k' / 16^i + 1 < n while a window is left (i >= 1). A window doubles [2^j v] P, j < 4,
+  // which is the identity only if the odd prime n divides 2^j v, so only if n | v: never, so the
+  // Jacobian doubling's exception cannot occur. The additions are complete (they meet a digit's 0
+  // entry, and the last one may add opposite or equal points).
   lookup(PE_Q, <i32>load<i8>(PE_DG + 64));
   for (let i = 63; i >= 0; i--) {
-    for (let j = 0; j < 4; j++) p256Dbl(PE_Q, PE_Q);
+    toJacobian(PE_Q, PE_T);
+    for (let j = 0; j < 4; j++) p256JDbl(PE_Q, PE_Q);
+    fromJacobian(PE_Q, PE_T);
     lookup(PE_T, <i32>load<i8>(PE_DG + <usize>i));
     p256Add(PE_Q, PE_Q, PE_T);
   }

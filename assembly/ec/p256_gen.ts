@@ -408,8 +408,8 @@ export function fpIsZeroVartime(f: usize): bool {
   return cf + <i64>load<i32>(f, 36) == cp + k * 15;
 }
 
-/** r = 2 p, Jacobian, a = -3 (dbl-2001-b, as 4M + 4S with two carries); p not the identity (P-256 has no point of order 2). r may alias p. */
-export function p256JDblVartime(r: usize, p: usize): void {
+/** r = 2 p, Jacobian, a = -3 (dbl-2001-b, as 4M + 4S with two carries); p not the identity (P-256 has no point of order 2). Straight-line, so constant-time: ECDH's windows double with it (ec/p256.ts, whose accumulator is never the identity) as does the verifier. r may alias p. */
+export function p256JDbl(r: usize, p: usize): void {
   const X = p, Y = p + 40, Z = p + 80;
   if (P256_FAST) {
     fpSq(T0, Z);
@@ -602,7 +602,7 @@ export function p256JAddVartime(r: usize, p: usize, q: usize): i32 {
     store<i32>(T5, load<i32>(T5, 32) - load<i32>(T3, 32), 32);
     store<i32>(T5, load<i32>(T5, 36) - load<i32>(T3, 36), 36);
     if (fpIsZeroVartime(T4)) { // equal x: P = Q (double) or P = -Q (the identity)
-      if (fpIsZeroVartime(T5)) { p256JDblVartime(r, p); return 0; }
+      if (fpIsZeroVartime(T5)) { p256JDbl(r, p); return 0; }
       return 1;
     }
     store<i32>(T6, load<i32>(Z1, 0) + load<i32>(Z2, 0), 0);
@@ -738,7 +738,7 @@ export function p256JAddVartime(r: usize, p: usize, q: usize): i32 {
     fpSub(T4, T4, T2);
     fpSub(T5, T5, T3);
     if (fpIsZeroVartime(T4)) { // equal x: P = Q (double) or P = -Q (the identity)
-      if (fpIsZeroVartime(T5)) { p256JDblVartime(r, p); return 0; }
+      if (fpIsZeroVartime(T5)) { p256JDbl(r, p); return 0; }
       return 1;
     }
     fpAdd(T6, Z1, Z2);
@@ -801,7 +801,7 @@ export function p256JAddAffineVartime(r: usize, p: usize, q: usize): i32 {
     store<i32>(T2, load<i32>(T2, 32) - load<i32>(Y1, 32), 32);
     store<i32>(T2, load<i32>(T2, 36) - load<i32>(Y1, 36), 36);
     if (fpIsZeroVartime(T1)) { // equal x: P = Q (double) or P = -Q (the identity)
-      if (fpIsZeroVartime(T2)) { p256JDblVartime(r, p); return 0; }
+      if (fpIsZeroVartime(T2)) { p256JDbl(r, p); return 0; }
       return 1;
     }
     fpSq(T3, T1);
@@ -944,7 +944,7 @@ export function p256JAddAffineVartime(r: usize, p: usize, q: usize): i32 {
     fpSub(T1, T1, X1);
     fpSub(T2, T2, Y1);
     if (fpIsZeroVartime(T1)) { // equal x: P = Q (double) or P = -Q (the identity)
-      if (fpIsZeroVartime(T2)) { p256JDblVartime(r, p); return 0; }
+      if (fpIsZeroVartime(T2)) { p256JDbl(r, p); return 0; }
       return 1;
     }
     fpSq(T3, T1);

@@ -33,7 +33,7 @@ import {
 } from "../ec/p256";
 import {
   P256_GTAB_A, P256_N, P256_ONE, P256_P, P256_R2, fpCarry, fpIsZeroVartime,
-  fpMul, fpNeg, fpSq, p256GtabB, p256JAddAffineVartime, p256JAddVartime, p256JDblVartime, scMul,
+  fpMul, fpNeg, fpSq, p256GtabB, p256JAddAffineVartime, p256JAddVartime, p256JDbl, scMul,
 } from "../ec/p256_gen";
 
 // @ts-ignore: decorator
@@ -285,7 +285,7 @@ function doubleScalarMultVartime(): bool {
   memory.copy(ES_QTAB, ES_QX, 2 * P256_FE);
   for (let k: usize = 2; k < 5; k++) memory.copy(ES_QTAB + k * P256_FE, P256_ONE, P256_FE);
   if (QTAB_ENTRIES > 1) {
-    p256JDblVartime(ES_TMP, ES_QTAB);
+    p256JDbl(ES_TMP, ES_QTAB);
     cacheZ(ES_TMP);
     for (let i: usize = 1; i < QTAB_ENTRIES; i++) {
       p256JAddVartime(ES_QTAB + i * QENTRY, ES_QTAB + (i - 1) * QENTRY, ES_TMP);
@@ -294,7 +294,7 @@ function doubleScalarMultVartime(): bool {
   }
   let inf = true;
   for (let i = <i32>WNAF_POSITIONS - 1; i >= 0; i--) { // leading zero digits cost nothing (no doubling yet)
-    if (!inf) p256JDblVartime(ES_ACC, ES_ACC);
+    if (!inf) p256JDbl(ES_ACC, ES_ACC);
     let d2 = <i32>load<i8>(ES_D2 + i), d1 = <i32>load<i8>(ES_D1 + i);
     if (d2 != 0) {
       let q = ES_QTAB + <usize>((d2 < 0 ? -d2 : d2) >> 1) * QENTRY;

@@ -463,7 +463,8 @@ rcb_dbl(f, "X", "Y", "Z")
 f.emit(IN_BOUND, copies)
 
 
-# ---- the verifier's Jacobian formulas (variable-time: public data only) --------------------------
+# ---- Jacobian formulas: the doubling (constant-time; ECDH and the verifier) and the verifier's
+# additions (variable-time: public data only) ------------------------------------------------------
 # Jacobian (X : Y : Z) stands for the affine (X / Z^2, Y / Z^3). The a = -3 doubling (dbl-2001-b,
 # 4M + 4S as arranged below) replaces the complete doubling (8M + 3S, Algorithm 6). The additions
 # (add-2007-bl, 10M + 4S with Z2^2 and Z2^3 cached; madd-2007-bl with an affine second point,
@@ -579,13 +580,13 @@ tjb = {t: 0 for t in TJ}
 def exceptional(f):
     def branch(h, rr):
         f.raw(f"  if (fpIsZeroVartime({h})) {{ // equal x: P = Q (double) or P = -Q (the identity)")
-        f.raw(f"    if (fpIsZeroVartime({rr})) {{ p256JDblVartime(r, p); return 0; }}")
+        f.raw(f"    if (fpIsZeroVartime({rr})) {{ p256JDbl(r, p); return 0; }}")
         f.raw("    return 1;")
         f.raw("  }")
     return branch
 
 
-f = Formula("p256JDblVartime", "r = 2 p, Jacobian, a = -3 (dbl-2001-b, as 4M + 4S with two carries); p not the identity (P-256 has no point of order 2). r may alias p.",
+f = Formula("p256JDbl", "r = 2 p, Jacobian, a = -3 (dbl-2001-b, as 4M + 4S with two carries); p not the identity (P-256 has no point of order 2). Straight-line, so constant-time: ECDH's windows double with it (ec/p256.ts, whose accumulator is never the identity) as does the verifier. r may alias p.",
             "r: usize, p: usize", {**inb, **tjb}, ["X3", "Y3", "Z3"], TJ)
 f.lines.append("  const X = p, Y = p + 40, Z = p + 80;")
 jdbl(f, "X", "Y", "Z")
