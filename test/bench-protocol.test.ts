@@ -93,7 +93,9 @@ test('table and chart render', () => {
   for (const r of rows()) assert.ok(table.includes(r.protocol));
   const svg = renderSvg(rows());
   assert.deepEqual(checkSvg(svg), []);
-  assert.match(svg, /width="900" height="420"/);
+  assert.match(svg, /width="1100" height="440"/);
+  // every protocol of the table has its bar on the link (one <rect> with a <title> per bar)
+  for (const r of rows()) assert.ok(svg.includes(`<title>${r.protocol.replace(/&/g, '&amp;')} on gsm:`), `no bar for ${r.protocol}`);
 });
 
 // Server throughput over loopback (host/bench/throughput.ts), on a small scale: both servers in

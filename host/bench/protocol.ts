@@ -429,17 +429,20 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 export const CHART_SERIES: { protocol: string; label: string; color: string; dashed?: boolean }[] = [
   { protocol: AIRSHAKE_PROTOCOL, label: 'airshake suite 1', color: '#1b7837' },
   { protocol: AIRSHAKE_PROTOCOL_SUITE2, label: 'airshake suite 2 (P-256)', color: '#7fbc41' },
+  { protocol: AIRSHAKE_PROTOCOL_FS, label: 'airshake suite 3 (FS)', color: '#5aae61' },
   { protocol: AIRSHAKE_PROTOCOL_FS_CACHED, label: 'airshake suite 3, C_B cached', color: '#00441b' },
+  { protocol: AIRSHAKE_PROTOCOL_KT, label: 'airshake suite 4 (KT)', color: '#a6dba0' },
   { protocol: 'TLS 1.3 mutual auth (P-256)', label: 'TLS 1.3 P-256', color: '#2166ac' },
   { protocol: 'TLS 1.3 mutual auth (Ed25519)', label: 'TLS 1.3 Ed25519', color: '#74add1' },
   { protocol: 'TLS 1.2 mutual auth (P-256)', label: 'TLS 1.2 P-256', color: '#b2182b' },
   { protocol: 'TLS 1.2 mutual auth (Ed25519)', label: 'TLS 1.2 Ed25519', color: '#f4a582' },
+  { protocol: EDHOC_REFERENCES[0]!.protocol, label: 'EDHOC RFC 9529 trace 1 (ref.)', color: '#f0f0f0', dashed: true },
   { protocol: EDHOC_REFERENCES[1]!.protocol, label: 'EDHOC method 3 (reference)', color: '#bdbdbd', dashed: true },
 ];
 
-/** Grouped bar chart (one group per link, one bar per protocol), log-scale y in ms, 900×420. */
+/** Grouped bar chart (one group per link, one bar per protocol, every protocol of the table), log-scale y in ms, 1100×440. */
 export function renderSvg(rows: ProtocolRow[]): string {
-  const W = 900, H = 420;
+  const W = 1100, H = 440;
   const left = 78, right = 16, top = 46, bottom = 318;
   const links = [...new Set(rows.map((r) => r.link))];
   const values = rows.filter((r) => CHART_SERIES.some((s) => s.protocol === r.protocol)).map((r) => r.timeToFirstAppDataMs);
@@ -447,7 +450,7 @@ export function renderSvg(rows: ProtocolRow[]): string {
   const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...values) * 3))); // headroom for the labels
   const y = (v: number) => bottom - ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (bottom - top);
   const groupW = (W - left - right) / links.length;
-  const barW = 16, gap = 3;
+  const barW = 13, gap = 2;
   const barsW = CHART_SERIES.length * barW + (CHART_SERIES.length - 1) * gap;
   const fmtV = (v: number) => (v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US'));
   const out: string[] = [];
@@ -486,10 +489,10 @@ export function renderSvg(rows: ProtocolRow[]): string {
     out.push(`<text x="${cx.toFixed(1)}" y="${bottom + 30}" text-anchor="middle" font-size="10" fill="#555">${esc(`${(p.bitRate / 1000).toLocaleString('en-US')} kbit/s, ${p.latencyMs} ms`)}</text>`);
   });
   out.push(`<text x="${(left + W - right) / 2}" y="${bottom + 48}" text-anchor="middle" font-size="12">link profile (bit rate, one-way latency)</text>`);
-  // Legend: two rows of four.
+  // Legend: rows of four.
   CHART_SERIES.forEach((s, i) => {
     const col = i % 4, row = Math.floor(i / 4);
-    const lx = left + 10 + col * 205, ly = bottom + 66 + row * 18;
+    const lx = left + 10 + col * 250, ly = bottom + 66 + row * 18;
     const dash = s.dashed ? ' stroke="#555555" stroke-dasharray="3 2"' : '';
     out.push(`<rect x="${lx}" y="${ly - 10}" width="14" height="12" fill="${s.color}"${dash}/>`);
     out.push(`<text x="${lx + 20}" y="${ly}" font-size="12">${esc(s.label)}</text>`);
