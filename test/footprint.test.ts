@@ -61,11 +61,16 @@ test('handset.wasm (suite 1 only) keeps its export list and links no suite-2 cod
   assert.deepEqual(WebAssembly.Module.exports(new WebAssembly.Module(wasm)).map((e) => e.name).sort(), HANDSET_EXPORTS);
   // P-256's field constant p (ten 28-bit limbs) is not in the suite-1 build's static memory; in the dual build it is
   const p256P = Buffer.from(new Int32Array([268435455, 268435455, 268435455, 4095, 0, 0, 16777216, 0, 268435455, 15]).buffer);
-  const staticMemory = async (build: 'suite1' | 'dual') => {
+  const staticMemory = async (build: 'suite1' | 'dual' | 'fs') => {
     const h = await Handset.load({ build });
     return Buffer.from(h.exports.memory.buffer, 0, h.exports.heapBase() >>> 0);
   };
   assert.equal((await staticMemory('suite1')).indexOf(p256P), -1, 'P-256 field constants are not in handset.wasm');
+  // nor ECDH's 2n - 2^256 (ec/p256.ts, TWO_N_LOW), in the suite-1 and forward-secret builds
+  const twoNLow = Buffer.from('fffffffe00000001ffffffffffffffff79cdf55b4e2f3d09e7739585f8c64aa2', 'hex');
+  assert.equal((await staticMemory('suite1')).indexOf(twoNLow), -1, 'ECDH constants are not in handset.wasm');
+  assert.equal((await staticMemory('fs')).indexOf(twoNLow), -1, 'ECDH constants are not in handset-fs.wasm');
+  assert.notEqual((await staticMemory('dual')).indexOf(twoNLow), -1, 'but they are in handset-dual.wasm');
   assert.notEqual((await staticMemory('dual')).indexOf(p256P), -1, 'but they are in handset-dual.wasm (the check can fail)');
 });
 

@@ -24,8 +24,9 @@ import {
   P256_B, P256_GX, P256_GY, P256_N, P256_ONE, P256_P, P256_R2, fpAdd, fpMul, fpSq, fpSub, p256Add, p256Dbl, p256JDbl,
 } from "./p256_gen";
 
-/** 2n - 2^256, 32 bytes big-endian: k + 2n = 2^256 + k + TWO_N_LOW. */
-const TWO_N_LOW: usize = memory.data<u8>([
+/** 2n - 2^256, 32 bytes big-endian: k + 2n = 2^256 + k + TWO_N_LOW. Lazy: builds without P-256 ECDH keep none of it. */
+// @ts-ignore: decorator
+@lazy const TWO_N_LOW: usize = memory.data<u8>([
   0xff, 0xff, 0xff, 0xfe, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
   0x79, 0xcd, 0xf5, 0x5b, 0x4e, 0x2f, 0x3d, 0x09, 0xe7, 0x73, 0x95, 0x85, 0xf8, 0xc6, 0x4a, 0xa2,
 ]);
