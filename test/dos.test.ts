@@ -217,3 +217,25 @@ test('(c) replayed messages 1 and 3: refused with ERR_REPLAY / ERR_UNEXPECTED / 
     assert.ok(replayed3 > 0);
   } finally { w.bench.close(); }
 });
+
+// The floods over the directory (npm run bench:dos -- --store ldap): B reads a real slapd through
+// LdapCertStore, so every random ID_A is an asynchronous directory search (a pending lookup).
+// A short run of the bench itself: every legitimate handshake succeeds, every attacker hello is
+// refused as unknown, the negative cache stays at its bound, nothing waits for message 3.
+test('(a) random ID_A hellos against B over OpenLDAP (bench:dos --store ldap): directory searches, legitimate handshakes all succeed', { timeout: 120_000 }, async () => {
+  const { runDosBench } = await import('../host/bench/dos.js');
+  const r = await runDosBench({ store: 'ldap', seconds: 1.5, clients: 4, scenarios: [{ name: 'random ID_A over LDAP', flood: 'random-id', rate: 2000 }] });
+  const x = r.results[0]!;
+  assert.equal(r.store, 'ldap');
+  assert.equal(x.store, 'ldap');
+  assert.ok(x.attackerMessages > 500, `${x.attackerMessages} attacker hellos`);
+  // each new random ID_A is a directory search; the attacker's pre-generated IDs repeat once the
+  // run overshoots its nominal length, and a repeat is answered by the negative cache
+  assert.ok(x.storeLookups > 500, `${x.storeLookups} directory searches`);
+  assert.equal(x.storeLookups + x.unknownIdHits, x.attackerMessages);
+  assert.equal(x.attackerRejections['ERR_UNKNOWN_ID (0x09)'], x.attackerMessages);
+  assert.ok(x.attempted > 0);
+  assert.equal(x.succeeded, x.attempted, JSON.stringify(x.legitFailures));
+  assert.ok(x.peak.unknownIds <= x.bounds.unknownIdCapacity);
+  assert.equal(x.end.halfOpen, 0);
+});

@@ -3,7 +3,12 @@
  * certificate store and certificate cache, while legitimate firmware handsets (build/handset.wasm
  * through host/handset.ts) keep doing handshakes.
  *
- *   node dist/host/bench/dos.js [--seconds N] [--delay-ms D] [--clients K] [--json]
+ *   node dist/host/bench/dos.js [--seconds N] [--delay-ms D] [--clients K] [--store sqlite|ldap] [--json]
+ *
+ * --store ldap: B reads a throwaway slapd (host/store/slapd.ts) holding the same certificates,
+ * anonymously through LdapCertStore, with its own certificate cache: every cache miss is an
+ * asynchronous directory search (a pending lookup, bounded by maxPendingLookups and counted as
+ * half-open state), so the random-ID flood loads the directory instead of a local file.
  *
  * Everything runs in one Node process on one event loop: attacker, server B and handsets share
  * one core, so the flood's CPU cost shows up in the handsets' latency. B's clock is the wall
@@ -40,6 +45,10 @@ import { pathToFileURL } from 'node:url';
 import { Handset } from '../handset.js';
 import { createDeployment, type Deployment } from '../sim/deployment.js';
 import type { AirshakeServer, ServerOptions } from '../server/server.js';
+import type { ValidatedCert } from '../server/validate.js';
+import { CertCache } from '../store/cache.js';
+import { LdapCertStore } from '../store/ldap.js';
+import { Slapd } from '../store/slapd.js';
 import { MsgType, errName } from '../protocol/constants.js';
 
 v8.setFlagsFromString('--expose-gc');
@@ -80,9 +89,19 @@ export interface ScenarioResult {
   evicted: number;
   heapGrowthKiB: number;
   gc: boolean;
+  /** B's certificate store in this run. */
+  store: 'sqlite' | 'ldap';
 }
 
-export interface DosBenchOptions { seconds?: number; delayMs?: number; clients?: number; scenarios?: Scenario[]; log?: (s: string) => void }
+export interface DosBenchOptions {
+  seconds?: number; delayMs?: number; clients?: number; scenarios?: Scenario[]; log?: (s: string) => void;
+  /**
+   * B's certificate store: 'sqlite' (default: the deployment's SQLite file, synchronous) or
+   * 'ldap' (a throwaway slapd with the same certificates, read anonymously through
+   * LdapCertStore: every cache miss is an asynchronous directory search, a pending lookup).
+   */
+  store?: 'sqlite' | 'ldap';
+}
 
 export const DEFAULT_SCENARIOS: Scenario[] = [
   { name: 'baseline (no flood)', flood: 'none', rate: 0 },
@@ -119,7 +138,7 @@ function hello(random: Uint8Array, id: Uint8Array, ts: number): Uint8Array {
   return m;
 }
 
-async function runScenario(dep: Deployment, handsets: Handset[], sc: Scenario, run: Required<Omit<DosBenchOptions, 'scenarios' | 'log'>>): Promise<ScenarioResult> {
+async function runScenario(dep: Deployment, handsets: Handset[], sc: Scenario, run: Required<Omit<DosBenchOptions, 'scenarios' | 'log' | 'store'>>, storeOpts: Partial<ServerOptions>): Promise<ScenarioResult> {
   const o = { ...run, delayMs: sc.delayMs ?? run.delayMs };
   const legitSessions = new Set<number>();
   const legitFailures: Record<string, number> = {};
@@ -131,6 +150,7 @@ async function runScenario(dep: Deployment, handsets: Handset[], sc: Scenario, r
       if (legitSessions.has(e.session)) inc(legitFailures, errName(e.code));
       else inc(attackerRejections, errName(e.code));
     },
+    ...storeOpts,
     ...sc.server,
   });
   const ids = dep.handsets.map((h) => h.id);
@@ -143,26 +163,28 @@ async function runScenario(dep: Deployment, handsets: Handset[], sc: Scenario, r
   const rnd = new Uint8Array(crypto.randomBytes(Math.max(1, total) * 24));
   const madeUp = Array.from({ length: 64 }, () => new Uint8Array(crypto.randomBytes(8)));
   const sink = () => {};
+  // with an asynchronous store, receive() returns a promise while a hello waits for its lookup
+  const fire = (session: { receive(m: Uint8Array): void | Promise<void> }, m: Uint8Array) => { void Promise.resolve(session.receive(m)).catch(() => {}); };
   let k = 0;
   const attack = (): number => {
     const r = rnd.subarray((k % total) * 24, (k % total) * 24 + 24);
     const ts = Math.floor(Date.now() / 1000);
     k++;
     switch (sc.flood) {
-      case 'random-id': server.connect(sink).receive(hello(r, r.subarray(16, 24), ts)); return 1;
-      case 'repeat-id': server.connect(sink).receive(hello(r, madeUp[k % madeUp.length]!, ts)); return 1;
-      case 'half-open': server.connect(sink).receive(hello(r, ids[k % ids.length]!, ts)); return 1;
+      case 'random-id': fire(server.connect(sink), hello(r, r.subarray(16, 24), ts)); return 1;
+      case 'repeat-id': fire(server.connect(sink), hello(r, madeUp[k % madeUp.length]!, ts)); return 1;
+      case 'half-open': fire(server.connect(sink), hello(r, ids[k % ids.length]!, ts)); return 1;
       case 'replay-m1': {
         if (seenM1.length === 0) return 0;
-        server.connect(sink).receive(seenM1[k % seenM1.length]!); return 1;
+        fire(server.connect(sink), seenM1[k % seenM1.length]!); return 1;
       }
       case 'replay-m3': {
         if (seenM3.length === 0) return 0;
         const m3 = seenM3[k % seenM3.length]!;
-        if (k % 2) { server.connect(sink).receive(m3); return 1; }
+        if (k % 2) { fire(server.connect(sink), m3); return 1; }
         const s = server.connect(sink);
-        s.receive(hello(r, ids[k % ids.length]!, ts));
-        s.receive(m3);
+        fire(s, hello(r, ids[k % ids.length]!, ts));
+        fire(s, m3);
         return 2;
       }
       default: return 0;
@@ -219,15 +241,16 @@ async function runScenario(dep: Deployment, handsets: Handset[], sc: Scenario, r
           let m3: Uint8Array;
           try { m3 = h.finish(m, Math.floor(Date.now() / 1000), APP); } catch (e) { return done(`handset: ${(e as Error).message}`); }
           setTimeout(() => {
-            session.receive(m3);
-            remember(seenM3, m3);
-            if (session.established) done('ok');
-            else if (session.error) done(`B: ${errName(session.error)}`);
+            void Promise.resolve(session.receive(m3)).then(() => {
+              remember(seenM3, m3);
+              if (session.established) done('ok');
+              else if (session.error) done(`B: ${errName(session.error)}`);
+            });
           }, o.delayMs);
         }, o.delayMs));
         legitSessions.add(session.id);
         const m1 = h.start(Math.floor(Date.now() / 1000));
-        setTimeout(() => { session.receive(m1); remember(seenM1, m1); }, o.delayMs);
+        setTimeout(() => { fire(session, m1); remember(seenM1, m1); }, o.delayMs);
       });
       if (outcome === 'ok') { succeeded++; latencies.push(performance.now() - t); }
       else if (!outcome.startsWith('alert') && !outcome.startsWith('B:')) inc(legitFailures, outcome);
@@ -252,45 +275,65 @@ async function runScenario(dep: Deployment, handsets: Handset[], sc: Scenario, r
       unknownIdCapacity: server.opts.unknownIdCapacity, halfOpenPolicy: server.opts.halfOpenPolicy,
     },
     peak,
-    end: { halfOpen: server.halfOpenCount, replay: server.replayCount, certCache: dep.cache.size, unknownIds: server.unknownIdCount },
+    end: { halfOpen: server.halfOpenCount, replay: server.replayCount, certCache: (storeOpts.cache as CertCache<ValidatedCert> | undefined ?? dep.cache).size, unknownIds: server.unknownIdCount },
     storeLookups: server.stats.storeLookups - lookups0,
     unknownIdHits: server.stats.unknownIdHits,
     evicted: server.stats.evicted,
     heapGrowthKiB: Math.round((heap1 - heap0) / 1024),
     gc: gcFn !== undefined,
+    store: storeOpts.store ? 'ldap' : 'sqlite',
   };
   server.close();
   return res;
 }
 
-export async function runDosBench(opts: DosBenchOptions = {}): Promise<{ machine: string; node: string; seconds: number; delayMs: number; clients: number; results: ScenarioResult[] }> {
+export async function runDosBench(opts: DosBenchOptions = {}): Promise<{ machine: string; node: string; seconds: number; delayMs: number; clients: number; store: 'sqlite' | 'ldap'; results: ScenarioResult[] }> {
   const o = { seconds: opts.seconds ?? 5, delayMs: opts.delayMs ?? 200, clients: opts.clients ?? 16 };
+  const store = opts.store ?? 'sqlite';
   const log = opts.log ?? (() => {});
   const nowSec = Math.floor(Date.now() / 1000);
   const dep = createDeployment({ now: nowSec - 3600, handsets: 32 });
+  const cleanups: Array<() => unknown> = [];
   try {
+    // The store B reads: the deployment's SQLite file, or a throwaway slapd holding the same
+    // certificates, read anonymously (as a B on a replica), with its own certificate cache.
+    let storeOpts: Partial<ServerOptions> = {};
+    if (store === 'ldap') {
+      const slapd = await Slapd.start();
+      cleanups.push(() => slapd.stop());
+      const admin = new LdapCertStore({ url: slapd.url, bindDn: slapd.rootDn, password: slapd.rootPw });
+      for (const h of dep.handsets) await admin.enrol(h.cert, nowSec - 3600);
+      await admin.close();
+      const reader = new LdapCertStore({ url: slapd.url });
+      cleanups.unshift(() => reader.close());
+      const cache = new CertCache<ValidatedCert>(reader, { capacity: CERT_CACHE_CAPACITY, ttlMs: 3_600_000 });
+      cleanups.unshift(() => cache.close());
+      storeOpts = { store: reader, cache };
+      log(`ldap: slapd on ${slapd.url}, ${dep.handsets.length} certificates enrolled`);
+    }
     const handsets = await Promise.all(Array.from({ length: o.clients }, () => Handset.load()));
     // Warm-up on a throwaway server: the certificate cache holds every legitimate C_A, the JIT is warm.
     {
-      const warm = dep.makeServer(() => Date.now());
+      const warm = dep.makeServer(() => Date.now(), storeOpts);
       for (const ident of dep.handsets) {
         const h = handsets[0]!;
         h.reset(); h.provision(ident.privateKey, dep.ca.publicKey, dep.serverName);
         let m2: Uint8Array | undefined;
         const s = warm.connect((m) => { m2 = m; });
-        s.receive(h.start(Math.floor(Date.now() / 1000)));
-        s.receive(h.finish(m2!, Math.floor(Date.now() / 1000), APP));
+        await s.receive(h.start(Math.floor(Date.now() / 1000)));
+        await s.receive(h.finish(m2!, Math.floor(Date.now() / 1000), APP));
         if (!s.established) throw new Error(`warm-up handshake failed: ${errName(s.error)}`);
       }
       warm.close();
     }
     const results: ScenarioResult[] = [];
     for (const sc of opts.scenarios ?? DEFAULT_SCENARIOS) {
-      log(`${sc.name}: ${sc.rate} /s for ${o.seconds} s ...`);
-      results.push(await runScenario(dep, handsets, sc, o));
+      log(`${store}: ${sc.name}: ${sc.rate} /s for ${o.seconds} s ...`);
+      results.push(await runScenario(dep, handsets, sc, o, storeOpts));
     }
-    return { machine: `${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, ${os.platform()} ${os.arch()}`, node: process.version, ...o, results };
+    return { machine: `${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, ${os.platform()} ${os.arch()}`, node: process.version, ...o, store, results };
   } finally {
+    for (const c of cleanups) await c();
     dep.close();
   }
 }
@@ -313,11 +356,11 @@ export function renderTable(results: ScenarioResult[]): string {
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: {
-    seconds: { type: 'string' }, 'delay-ms': { type: 'string' }, clients: { type: 'string' },
+    seconds: { type: 'string' }, 'delay-ms': { type: 'string' }, clients: { type: 'string' }, store: { type: 'string' },
     json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
   } });
   if (values.help) {
-    console.log('usage: node dist/host/bench/dos.js [--seconds N (per scenario, default 5)] [--delay-ms D (link, each way, default 200)] [--clients K (default 16)] [--json]');
+    console.log('usage: node dist/host/bench/dos.js [--seconds N (per scenario, default 5)] [--delay-ms D (link, each way, default 200)] [--clients K (default 16)] [--store sqlite|ldap] [--json]');
     return 0;
   }
   const log = (s: string) => process.stderr.write(s + '\n');
@@ -325,6 +368,7 @@ async function main(argv: string[]): Promise<number> {
     seconds: values.seconds ? Number(values.seconds) : undefined,
     delayMs: values['delay-ms'] ? Number(values['delay-ms']) : undefined,
     clients: values.clients ? Number(values.clients) : undefined,
+    store: values.store === undefined || values.store === 'sqlite' ? 'sqlite' : values.store === 'ldap' ? 'ldap' : (() => { throw new Error(`--store ${values.store}: sqlite or ldap`); })(),
     log,
   });
   if (values.json) { console.log(JSON.stringify(r, null, 2)); return 0; }
