@@ -138,7 +138,7 @@ async function measureDual(): Promise<Footprint['dual']> {
     imports: WebAssembly.Module.imports(new WebAssembly.Module(wasm)).map((i) => `${i.module}.${i.name} (${i.kind})`),
     handshakeInstructions: c1 + c3,
     steps: [
-      { step: 'provisioning (once per device: both suites\' keys checked, pk_A = [sk_A] G on P-256, ID_A)', instructions: provision },
+      { step: 'provisioning (once per boot: both suites\' keys checked, pk_A = [sk_A] G on P-256, ID_A)', instructions: provision },
       { step: 'message 1 (start, two suites offered)', instructions: c1 },
       { step: 'message 2 processed, message 3 built (finish: X.509 parse, ECDSA P-256 verify, P-256 ECDH, HKDF, MACs, CCM_8 record)', instructions: c3 },
       { step: '  of which processing message 2 (framing, X.509 parse, ECDSA P-256 verify, P-256 ECDH, PRK, TH2, MAC_B checked)', instructions: split.message2 },
@@ -246,7 +246,7 @@ export async function measureFootprint(): Promise<Footprint> {
     imports: WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name} (${i.kind})`),
     handshakeInstructions: m1 + m3,
     steps: [
-      { step: 'provisioning (once per device: pk_A = X25519(sk_A, 9), ID_A)', instructions: provision },
+      { step: 'provisioning (once per boot: pk_A = X25519(sk_A, 9), ID_A)', instructions: provision },
       { step: 'message 1 (start)', instructions: m1 },
       { step: 'message 2 processed, message 3 built (finish: X.509 parse, Ed25519 verify, X25519, HKDF, MACs, first record)', instructions: m3 },
       { step: '  of which processing message 2 (framing, X.509 parse, Ed25519 verify, X25519, PRK, TH2, MAC_B checked)', instructions: split.message2 },
