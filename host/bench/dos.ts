@@ -3,7 +3,7 @@
  * certificate store and certificate cache, while legitimate firmware handsets (build/handset.wasm
  * through host/handset.ts) keep doing handshakes.
  *
- *   node dist/host/bench/dos.js [--seconds N] [--delay-ms D] [--clients K] [--store sqlite|ldap] [--json]
+ *   node dist/host/bench/dos.js [--seconds N] [--delay-ms D] [--clients K] [--store sqlite|ldap] [--json] [--out FILE]
  *
  * --store ldap: B reads a throwaway slapd (host/store/slapd.ts) holding the same certificates,
  * anonymously through LdapCertStore, with its own certificate cache: every cache miss is an
@@ -37,6 +37,7 @@
  * before the flood starts.
  */
 import crypto from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -356,11 +357,11 @@ export function renderTable(results: ScenarioResult[]): string {
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: {
-    seconds: { type: 'string' }, 'delay-ms': { type: 'string' }, clients: { type: 'string' }, store: { type: 'string' },
+    seconds: { type: 'string' }, 'delay-ms': { type: 'string' }, clients: { type: 'string' }, store: { type: 'string' }, out: { type: 'string' },
     json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
   } });
   if (values.help) {
-    console.log('usage: node dist/host/bench/dos.js [--seconds N (per scenario, default 5)] [--delay-ms D (link, each way, default 200)] [--clients K (default 16)] [--store sqlite|ldap] [--json]');
+    console.log('usage: node dist/host/bench/dos.js [--seconds N (per scenario, default 5)] [--delay-ms D (link, each way, default 200)] [--clients K (default 16)] [--store sqlite|ldap] [--json] [--out FILE (the JSON report, also written)]');
     return 0;
   }
   const log = (s: string) => process.stderr.write(s + '\n');
@@ -371,6 +372,7 @@ async function main(argv: string[]): Promise<number> {
     store: values.store === undefined || values.store === 'sqlite' ? 'sqlite' : values.store === 'ldap' ? 'ldap' : (() => { throw new Error(`--store ${values.store}: sqlite or ldap`); })(),
     log,
   });
+  if (values.out) writeFileSync(values.out, JSON.stringify(r, null, 2) + '\n');
   if (values.json) { console.log(JSON.stringify(r, null, 2)); return 0; }
   console.log(`Denial of service on server B: ${r.machine}, Node ${r.node}; ${r.seconds} s per scenario, ${r.clients} legitimate handsets`);
   console.log(`one after another, link delay ${r.delayMs} ms each way (timer); latency = wall clock in-process, start() -> B established;`);
