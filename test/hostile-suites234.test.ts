@@ -15,18 +15,17 @@
 // few seconds), and every length from 0 to one byte short is tried. A wasm trap or any exception
 // other than the firmware's HandshakeError fails the case.
 //
-// Code sets (pseudo-codes below) only where two documented checks can both catch a position:
+// A code set (a pseudo-code below) only where two documented checks can both catch a position:
 //   DER_OR_SIGNATURE: a flip inside C_B before its signature value. A parses C_B completely (step 2)
 //     before it verifies the CA signature (step 3); a flip that breaks the DER or the profile is the
 //     parser's DER/X.509 code (0x40-0x4d), one that leaves a well-formed certificate changes the
 //     signed TBS and is ERR_CERT_SIGNATURE. Which of the two depends on the bit's role in the
 //     certificate's bytes (hostile.test.ts asserts the code of each kind of defect by name).
-//   INT_OR_SIGNATURE (suite 2 only): a flip that makes ECDSA's r or s negative. PROTOCOL.md asks for
-//     "a DER ECDSA-Sig-Value" at step 2 (a negative INTEGER is valid DER; 0x44 names negative
-//     serials only) and r, s in [1, n-1] at step 3 (ERR_CERT_SIGNATURE); the firmware's parser
-//     also requires positive INTEGERs (assembly/der/x509.ts) and says ERR_DER_INTEGER. A
-//     non-minimal r or s is ERR_DER_INTEGER exactly ("minimal INTEGERs"); any other change of r or
-//     s is ERR_CERT_SIGNATURE exactly.
+// Suite 2's ECDSA r and s (PROTOCOL.md, A's step 2): positive minimal INTEGERs of at most 33
+// bytes, checked when C_B is parsed, before its signature; a flip that makes r or s negative, or
+// leaves a leading 00 no longer needed, is ERR_DER_INTEGER exactly (the firmware's
+// assembly/der/x509.ts and B's host/pki/x509.ts agree); any other change of r or s is
+// ERR_CERT_SIGNATURE exactly (step 3: another r or s, or one outside [1, n-1]).
 // In suite 3, a flip that changes what K_2 is derived from (E_B in message 2; a hello B accepted
 // with a change) leaves A decrypting CIPHERTEXT_2 with another key stream than B's: the test
 // derives A's K_2 and plaintext from the spec (below, on node:crypto) and predicts the code from
@@ -66,12 +65,10 @@ const W = 300;
 const OK = 0;
 const MAX_CERT = 512, MAX_APP = 512;
 /** Pseudo-codes for expectations that are not a single protocol code (see the header). */
-const DER_OR_SIGNATURE = -1, INT_OR_SIGNATURE = -2;
+const DER_OR_SIGNATURE = -1;
 const inSet = (set: number, c: number) =>
-  set === DER_OR_SIGNATURE ? (c >= 0x40 && c <= 0x4d) || c === Err.CERT_SIGNATURE
-    : set === INT_OR_SIGNATURE ? c === Err.DER_INTEGER || c === Err.CERT_SIGNATURE : false;
-const name = (c: number) => (c === OK ? 'OK' : c === DER_OR_SIGNATURE ? 'a DER/X.509 code (0x40-0x4d) or ERR_CERT_SIGNATURE'
-  : c === INT_OR_SIGNATURE ? 'ERR_DER_INTEGER or ERR_CERT_SIGNATURE' : errName(c));
+  set === DER_OR_SIGNATURE ? (c >= 0x40 && c <= 0x4d) || c === Err.CERT_SIGNATURE : false;
+const name = (c: number) => (c === OK ? 'OK' : c === DER_OR_SIGNATURE ? 'a DER/X.509 code (0x40-0x4d) or ERR_CERT_SIGNATURE' : errName(c));
 const flipped = (m: U8, bit: number) => { const c = new Uint8Array(m); c[bit >> 3]! ^= 1 << (bit & 7); return c; };
 const u16 = (m: U8, at: number) => (m[at]! << 8) | m[at + 1]!;
 
@@ -214,9 +211,9 @@ function sigRegions(cb: U8): { sigStart: number; r?: El; s?: El } {
   assert.equal(r.tag, 0x02); assert.equal(s.tag, 0x02); assert.equal(s.end, cb.length);
   return { sigStart: r.c, r, s };
 }
-/** An ECDSA-Sig-Value INTEGER's contents after a flip (PROTOCOL.md step 2: minimal INTEGERs; step 3: r, s in [1, n-1]). */
+/** An ECDSA-Sig-Value INTEGER's contents after a flip (PROTOCOL.md step 2: positive minimal INTEGERs; step 3: r, s in [1, n-1]). */
 function ecdsaIntCode(v: U8): number {
-  if (v[0]! & 0x80) return INT_OR_SIGNATURE; // negative: see the header
+  if (v[0]! & 0x80) return Err.DER_INTEGER; // negative: refused by the parser, before the signature
   if (v.length > 1 && v[0] === 0 && !(v[1]! & 0x80)) return Err.DER_INTEGER; // a leading 00 not needed
   return Err.CERT_SIGNATURE; // still a positive minimal INTEGER of <= 33 bytes: another r or s (or one >= n)
 }
@@ -309,7 +306,7 @@ before(async () => {
         return fs3.startFs(T);
       },
       finish: (x) => fs3.finish(x, T, TRACE3_INPUTS.appData),
-      b: () => server(store1, b1opts, () => (n) => TRACE3_INPUTS.ephemeralB.subarray(0, n)),
+      b: () => server(store1, b1opts, () => (n) => TRACE3_INPUTS.ephemeralB.slice(0, n)),
       m1, m2, m3: unhex(c.messages.m3),
       helloAtB: (m) => helloEAtB(m, idA1),
       chosen: () => 3,
@@ -350,7 +347,7 @@ before(async () => {
       b: () => server(store1, { ...b1opts, suites: [4, 1] }, () => {
         const draws = [TRACE4_INPUTS.randomB, TRACE4_INPUTS.pms, TRACE4_INPUTS.ephemeralB];
         let i = 0;
-        return (n) => { const d = draws[i++ % 3]!; assert.equal(d.length, n); return d; };
+        return (n) => { const d = draws[i++ % 3]!; assert.equal(d.length, n); return Uint8Array.from(d); };
       }),
       m1: unhex(trace4.messages.m1), m2: m2s4, m3: unhex(trace4.messages.m3),
       helloAtB: (m) => helloAtB(m, { suites: [4, 1], idA: idA1, handsetKinds: [1] }),

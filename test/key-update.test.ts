@@ -1,6 +1,6 @@
 // Key update (docs/PROTOCOL.md, "Key update"): the change-cipher message appended to an
 // application record (record type 0x18), in both directions, on both implementations: the trace
-// vectors, many records with repeated updates between the firmware and server B in both suites,
+// vectors, many records with repeated updates between the firmware and server B in every suite,
 // old keys gone from the firmware's memory, and tampering with the type, the message or the order.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,9 +11,9 @@ import { computeKeyUpdateTrace, KEY_UPDATE_INPUTS } from '../host/trace/keyupdat
 import { TRACE_INPUTS, TRACE_TIME, traceHandshake } from '../host/trace/suite1.js';
 import { Handset } from '../host/handset.js';
 import { createDeployment, type Deployment } from '../host/sim/deployment.js';
-import { loadHandset, provisionHandset, suiteSetup, type DemoSuite } from '../host/sim/suites.js';
+import { loadHandset, provisionHandset, startFor, suiteSetup, type DemoSuite } from '../host/sim/suites.js';
 import { sealRecord } from '../host/server/keyschedule.js';
-import { CC_NEXT_KEYS, Err, MsgType } from '../host/protocol/constants.js';
+import { CC_NEXT_KEYS, Err, MsgType, Suite } from '../host/protocol/constants.js';
 import { mulberry32 } from '../host/util/prng.js';
 import type { ServerSession } from '../host/server/server.js';
 
@@ -109,7 +109,10 @@ test('tampering: the type flipped either way, a replayed record, an unknown chan
 });
 
 
-for (const suite of ['x25519', 'p256'] as DemoSuite[]) {
+// every suite: 1 (x25519), 2 (p256), 3 (fs: message 3 is A's Finished record, so the first update
+// rides on a later record) and 4 (kt); the handset reports the suite the handshake chose
+const STRESS_SUITES: [DemoSuite, number, number][] = [['x25519', Suite.X25519_ED25519_CHACHAPOLY_SHA256, 7], ['p256', Suite.P256_ECDSA_AES128CCM8_SHA256, 8], ['fs', Suite.X25519E_ED25519_CHACHAPOLY_SHA256, 9], ['kt', Suite.X25519KT_ED25519_CHACHAPOLY_SHA256, 10]];
+for (const [suite, chosen, seed] of STRESS_SUITES) {
   test(`${suite}: 600 records with updates at random points in both directions, repeated updates back to back, between the firmware and server B`, async () => {
     const setup = suiteSetup(suite);
     const now = TRACE_TIME;
@@ -121,10 +124,11 @@ for (const suite of ['x25519', 'p256'] as DemoSuite[]) {
       const atB: string[] = [];
       const server = dep.makeServer(() => now * 1000, { ...setup.server, onApplicationData: (d) => { atB.push(hex(d)); } });
       const s: ServerSession = server.connect((m) => toA.push(m));
-      s.receive(h.start(now));
+      s.receive(startFor(setup, h)(now));
       s.receive(h.finish(toA.shift()!, now, new Uint8Array(0)));
       assert.equal(s.error, Err.OK);
-      const rnd = mulberry32(suite === 'x25519' ? 7 : 8);
+      assert.equal(h.suite, chosen, 'the suite under test was negotiated');
+      const rnd = mulberry32(seed);
       let sentA = 0, updA = 0, updB = 0;
       for (let i = 0; i < 600; i++) {
         // runs of back-to-back updates every 100 records; otherwise an update with probability 1/8
@@ -163,7 +167,6 @@ test('CC_NEXT_KEYS is the value PROTOCOL.md gives', () => {
 import { VirtualClock } from '../host/link/clock.js';
 import { getProfile } from '../host/link/profiles.js';
 import { runHandshake } from '../host/sim/run.js';
-import { startFor } from '../host/sim/suites.js';
 
 test('every suite (1, 2, 3, 4): a handshake over the link, then 20 records each way with a key update each (what npm run demo -- --key-update N runs)', async () => {
   for (const name of ['x25519', 'p256', 'fs', 'kt'] as DemoSuite[]) {

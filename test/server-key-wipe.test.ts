@@ -112,3 +112,31 @@ for (const name of ['x25519', 'p256', 'fs', 'kt'] as DemoSuite[]) {
     } finally { dep.close(); }
   });
 }
+
+// B's secret random draws (suite 3's and 4's e_B, suite 4's pre-master secret) are copied and the
+// bytes random() returned zeroed at once (ServerOptions.random: they belong to B); public draws
+// (random_B) are left alone. The handshake still completes, so the copies were taken first.
+for (const name of ['fs', 'kt', 'x25519'] as DemoSuite[]) {
+  test(`${name}: B zeroes the secret bytes its random() returned, and only those`, async () => {
+    const setup = suiteSetup(name);
+    const now = 1_780_000_000;
+    const dep = createDeployment({ now: now - 3600, handsets: 1, suites: setup.deploy });
+    try {
+      const h = await loadHandset(setup);
+      provisionHandset(h, setup, dep, dep.handsets[0]!);
+      const draws: Uint8Array[] = [];
+      const random = (n: number) => { const b = new Uint8Array(n).map(() => 1 + Math.floor(Math.random() * 255)); draws.push(b); return b; };
+      const toA: Uint8Array[] = [];
+      const server = dep.makeServer(() => now * 1000, { ...setup.server, random, onApplicationData: () => undefined });
+      const s = server.connect((m) => toA.push(m));
+      s.receive(startFor(setup, h)(now));
+      s.receive(h.finish(toA.shift()!, now, new Uint8Array([7])));
+      assert.equal(s.error, Err.OK);
+      const zeroed = draws.filter((d) => d.every((x) => x === 0)).length;
+      const kept = draws.filter((d) => d.every((x) => x !== 0)).length;
+      // suite 3: e_B (secret); suite 4: random_B (public), pms and e_B (secret); suite 1: random_B
+      const expected = { fs: [1, 0], kt: [2, 1], x25519: [0, 1] }[name as 'fs' | 'kt' | 'x25519'];
+      assert.deepEqual([zeroed, kept], expected, `${draws.length} draws`);
+    } finally { dep.close(); }
+  });
+}

@@ -21,7 +21,7 @@ import { SqliteCertStore } from '../host/store/sqlite.js';
 import { AirshakeServer, type ServerEvent } from '../host/server/server.js';
 import { buildResponseE, certRef, fullTime } from '../host/server/suite3.js';
 import { issue, x25519PrivateKey, x25519PublicKey } from '../host/pki/cert.js';
-import { Err, MsgType, Suite } from '../host/protocol/constants.js';
+import { Err, HandshakeError, MsgType, Suite } from '../host/protocol/constants.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (f: string) => JSON.parse(readFileSync(path.join(root, f), 'utf8'));
@@ -46,7 +46,7 @@ function traceServer(o: { random?: (n: number) => Uint8Array; events?: ServerEve
   store.enrol(handset.cert, T);
   const b = new AirshakeServer({
     store, caPublicKey: ca.publicKey, certificate: server.cert, privateKey: server.privateKey,
-    now: () => (o.now ?? T) * 1000, random: o.random ?? ((n) => TRACE3_INPUTS.ephemeralB.subarray(0, n)),
+    now: () => (o.now ?? T) * 1000, random: o.random ?? ((n) => TRACE3_INPUTS.ephemeralB.slice(0, n)),
     onEvent: (e) => o.events?.push(e), onApplicationData: (d) => d,
   });
   return { b, store, ca, server, close: () => { b.close(); store.close(); } };
@@ -140,6 +140,27 @@ test('suite 3 over every link profile: C_B sent once, then named by reference; r
   } finally { dep.close(); }
 });
 
+test('suite 3: message 3 (A\'s Finished) cannot carry the change-cipher message: B refuses type 0x18 there with ERR_UNEXPECTED', async () => {
+  const setup = suiteSetup('fs');
+  const dep: Deployment = createDeployment({ now: T, handsets: 1, suites: setup.deploy });
+  try {
+    const h = await loadHandset(setup);
+    provisionHandset(h, setup, dep, dep.handsets[0]!);
+    const server = dep.makeServer(() => T * 1000, { onApplicationData: (d) => d });
+    for (const asUpdate of [true, false]) {
+      const toA: Uint8Array[] = [];
+      const s = server.connect((m) => toA.push(m));
+      h.reset();
+      s.receive(h.startFs(T));
+      const m3 = new Uint8Array(h.finish(toA.shift()!, T, new Uint8Array([1, 2, 3])));
+      assert.equal(m3[0], MsgType.RECORD);
+      if (asUpdate) m3[0] = MsgType.RECORD_UPDATE;
+      s.receive(m3);
+      assert.equal(s.error, asUpdate ? Err.UNEXPECTED : Err.OK, asUpdate ? 'a 0x18 message 3' : 'the genuine message 3 (the control)');
+    }
+  } finally { dep.close(); }
+});
+
 test('key-compromise impersonation: with sk_A, an attacker impersonates B to A in suite 1 but not in suite 3', async () => {
   const { server } = traceCertificates();
   // Suite 1: Z = X25519(sk_A, pk_B) is all B's side needs, so sk_A makes a valid message 2.
@@ -181,10 +202,12 @@ test('suite 3 at A: every bit flip and truncation of message 2 fails with a code
     for (let bit = 0; bit < m2.length * 8; bit += c === 'full' ? 7 : 1) {
       await arm();
       const x = new Uint8Array(m2); x[bit >> 3]! ^= 1 << (bit & 7);
-      try { h.finish(x, T, TRACE3_INPUTS.appData); assert.fail(`${c}: bit ${bit} flipped was accepted`); } catch (e) {
-        assert.ok((e as { code?: number }).code, `${c}: bit ${bit}: ${(e as Error).message}`);
-        codes.add((e as { code: number }).code);
-      }
+      // the assertion stays outside the try: an AssertionError (code 'ERR_ASSERTION') must not count as a refusal
+      let err: unknown;
+      try { h.finish(x, T, TRACE3_INPUTS.appData); } catch (e) { err = e; }
+      assert.ok(err !== undefined, `${c}: bit ${bit} flipped was accepted`);
+      assert.ok(err instanceof HandshakeError && typeof err.code === 'number' && err.code > 0, `${c}: bit ${bit}: not a HandshakeError: ${String(err)}`);
+      codes.add(err.code);
     }
     for (const n of [0, 1, 33, 34, 41, m2.length - 1]) {
       await arm();

@@ -129,3 +129,14 @@ export function sealPms(pms: Uint8Array, eB: crypto.KeyObject, EB: Uint8Array, p
   okm.fill(0);
   return out;
 }
+
+/**
+ * A secret random draw: a copy of random(n) as a Buffer, the returned bytes zeroed at once (they
+ * belong to B; see ServerOptions.random). The copy is the caller's to zero when done.
+ */
+export function secretDraw(random: (n: number) => Uint8Array, n: number): Buffer {
+  const r = random(n);
+  const b = Buffer.from(r);
+  r.fill(0);
+  return b;
+}

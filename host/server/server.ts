@@ -30,7 +30,7 @@ import {
   ALERT_SAFE, CC_NEXT_KEYS, Err, ID_LEN, MAC_LEN, MAX_APP, MAX_CERT, MAX_SUITES, MsgType, RANDOM_LEN, REC_HDR, SUITE_PARAMS, Suite, VERSION, errName,
   suiteParams, type SuiteParams,
 } from '../protocol/constants.js';
-import { hkdfExtract, macA as deriveMacA, macB as deriveMacB, nextKeys, openRecord, sealPms, sealRecord, trafficKeys, type TrafficKeys } from './keyschedule.js';
+import { hkdfExtract, macA as deriveMacA, macB as deriveMacB, nextKeys, openRecord, sealPms, sealRecord, secretDraw, trafficKeys, type TrafficKeys } from './keyschedule.js';
 import { certSuite, strictCertId, validateHandsetCert, type ValidatedCert } from './validate.js';
 import { UnknownIdCache } from './unknown-ids.js';
 import { canonicalU, decodeHelloE, fullTime, responseE, type HelloE, type ResponseE } from './suite3.js';
@@ -63,6 +63,11 @@ export interface ServerOptions {
   ephemeralSuites?: number[];
   /** Clock in milliseconds since the Unix epoch (virtual in simulations). */
   now?: () => number;
+  /**
+   * n random bytes (default crypto.randomBytes). The bytes returned belong to B: the draws that
+   * are secrets (suite 3's and 4's e_B, suite 4's pre-master secret) are copied and then zeroed
+   * in place, so a caller handing out fixed values (trace vectors, tests) must hand out copies.
+   */
   random?: (n: number) => Uint8Array;
   /** Accepted |timestamp - now|, seconds. */
   freshnessWindowSec?: number;
@@ -608,8 +613,8 @@ export class ServerSession {
     // Suite 4: a fresh pre-master secret sealed to pk_A (ECIES over a fresh e_B) joins Z in the IKM
     let ikm: Buffer = z, kt: Buffer = Buffer.alloc(0);
     if (suite === Suite.X25519KT_ED25519_CHACHAPOLY_SHA256) {
-      const pms = Buffer.from(s.opts.random(32));
-      const eBRaw = Buffer.from(s.opts.random(32));
+      const pms = secretDraw(s.opts.random, 32);
+      const eBRaw = secretDraw(s.opts.random, 32);
       const eB = x25519PrivateKey(eBRaw);
       eBRaw.fill(0);
       const EB = Buffer.from(crypto.createPublicKey(eB).export({ format: 'der', type: 'spki' }).subarray(-32));

@@ -6,7 +6,7 @@
  */
 import crypto, { type KeyObject } from 'node:crypto';
 import { Err, ID_LEN, MAX_SUITES, MsgType, VERSION } from '../protocol/constants.js';
-import { hkdfExpand, hkdfExtract, type TrafficKeys } from './keyschedule.js';
+import { hkdfExpand, hkdfExtract, secretDraw, type TrafficKeys } from './keyschedule.js';
 import { x25519PrivateKey, x25519PublicKey } from '../pki/cert.js';
 
 export const EPH_LEN = 32;
@@ -117,7 +117,7 @@ export function buildResponseE(o: { hello: Uint8Array; EB: Uint8Array; dh: Secre
  * here is wiped before it returns (the traffic keys excepted).
  */
 export function responseE(o: { hello: Uint8Array; eA: Uint8Array; refB: Uint8Array | null; skB: KeyObject; certB: Uint8Array; pkA: KeyObject; random: (n: number) => Uint8Array }): ResponseE {
-  const eBRaw = Buffer.from(o.random(EPH_LEN));
+  const eBRaw = secretDraw(o.random, EPH_LEN);
   const eB = x25519PrivateKey(eBRaw);
   eBRaw.fill(0);
   const EB = Buffer.from(crypto.createPublicKey(eB).export({ format: 'der', type: 'spki' }).subarray(-EPH_LEN));

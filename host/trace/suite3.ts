@@ -56,7 +56,7 @@ function runCase(withRef: boolean): Trace3Case {
   const out: Uint8Array[] = [];
   const b = new AirshakeServer({
     store, caPublicKey: ca.publicKey, certificate: server.cert, privateKey: server.privateKey,
-    now: () => t * 1000, random: (n) => i.ephemeralB.subarray(0, n),
+    now: () => t * 1000, random: (n) => i.ephemeralB.slice(0, n), // a copy: B zeroes its secret draws
   });
   const session = b.connect((m) => out.push(m));
   session.receive(m1);

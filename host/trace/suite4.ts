@@ -39,7 +39,7 @@ export function computeTrace4(): Trace {
   const b = new AirshakeServer({
     store, caPublicKey: ca.publicKey, certificate: server.cert, privateKey: server.privateKey,
     suites: [Suite.X25519KT_ED25519_CHACHAPOLY_SHA256, Suite.X25519_ED25519_CHACHAPOLY_SHA256],
-    now: () => t * 1000, random: (n) => { const d = draws.shift(); if (!d || d.length !== n) throw new Error('trace 4: unexpected random draw'); return d; },
+    now: () => t * 1000, random: (n) => { const d = draws.shift(); if (!d || d.length !== n) throw new Error('trace 4: unexpected random draw'); return Uint8Array.from(d); }, // copies: B zeroes its secret draws
   });
   const session = b.connect((m) => out.push(m));
   session.receive(m1);
