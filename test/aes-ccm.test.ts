@@ -9,7 +9,9 @@
 //   - 1,200 random cases against node:crypto (13-byte nonces, tags 8 and 16, empty AAD and
 //     plaintext included) with random corruption of the ciphertext, tag or AAD (must give null),
 //     and 300 raw cases with every nonce length 7..13 and every tag length 4..16;
-//   - constant time by instruction counting, the wipe of every scratch byte, no allocation.
+//   - constant time by full execution traces (instruction count, control-flow hash, memory-address
+//     hash, access count; host/bench/wasm-count.ts's trace mode) for seal, open and forged
+//     messages, the wipe of every scratch byte, no allocation.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -18,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPath, loadFirmware } from '../host/index.js';
 import type { LoadedFirmware } from '../host/index.js';
-import { instrumentWasm, readCount, resetCount } from '../host/bench/wasm-count.js';
+import { instrumentWasm, traceOf, type Trace } from '../host/bench/wasm-count.js';
 
 const vectors = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'vectors');
 const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
@@ -28,10 +30,22 @@ const ERR_CRYPTO_LENGTH = 0x60;
 const ERR_AEAD_TAG = 0x65;
 
 const BUILDS = ['crypto.wasm', 'crypto.small.wasm'] as const;
-const load = (file: string, instrument = false) => {
+const load = (file: string, trace = false) => {
   const bytes = readFileSync(buildPath(file));
-  return loadFirmware({ wasm: instrument ? instrumentWasm(bytes) : bytes });
+  return loadFirmware({ wasm: trace ? instrumentWasm(bytes, { trace: true }) : bytes });
 };
+
+const TRACE_FIELDS = ['instructions', 'controlFlow', 'memory', 'memoryAccesses'] as const;
+const showTrace = (t: Trace): string =>
+  `${t.instructions} instructions, ${t.memoryAccesses} memory accesses, control flow ${t.controlFlow.toString(16)}, memory ${t.memory.toString(16)}`;
+/** Every trace equals the first in all four fields (as test/constant-time.test.ts's assertSame). */
+function assertSameTraces(what: string, traces: Trace[]): void {
+  assert.ok(traces.length >= 20, `${what}: only ${traces.length} runs`);
+  for (let i = 1; i < traces.length; i++) {
+    const diff = TRACE_FIELDS.filter((f) => traces[i]![f] !== traces[0]![f]);
+    assert.equal(diff.length, 0, `${what}: secret-dependent ${diff.join(', ')} (run ${i} vs run 0)\n  run 0: ${showTrace(traces[0]!)}\n  run ${i}: ${showTrace(traces[i]!)}`);
+  }
+}
 
 /** The raw export, for nonce lengths other than 13 (and out-of-place operation). */
 function raw(fw: LoadedFirmware) {
@@ -272,28 +286,51 @@ for (const file of BUILDS) {
     assert.equal(p2 - p1, p1 - p0, 'the allocator pointer moved');
   });
 
-  test(`${file}: constant time: one instruction count for 60 random keys, nonces, AAD and messages`, async () => {
+  test(`${file}: constant time: identical traces (instructions, control flow, memory addresses, access count) for 60 random keys, nonces, AAD and messages; forged tags too`, async () => {
+    // Trace mode of host/bench/wasm-count.ts, as test/constant-time.test.ts: per call the executed
+    // instruction count, a hash of the executed basic blocks, a hash of every memory access's
+    // (opcode, effective address) and the number of accesses. The public shape (lengths, the IO
+    // window's pointers) is fixed; keys, nonces, AAD and plaintexts are random, and so is where a
+    // forged message differs (a tag byte or a ciphertext byte).
     const fw = await load(file, true);
-    const count = (f: () => void): bigint => { resetCount(fw.instance); f(); return readCount(fw.instance); };
-    const distinct = (v: bigint[]) => [...new Set(v)];
-    const seal: bigint[] = [], open: bigint[] = [], fail: bigint[] = [], block: bigint[] = [];
+    const trace = (f: () => void): Trace => traceOf(fw.instance, f);
+    const seal: Trace[] = [], open: Trace[] = [], forgedTag: Trace[] = [], forgedCt: Trace[] = [], block: Trace[] = [];
     const r = raw(fw);
     for (let i = 0; i < 60; i++) {
       const key = crypto.randomBytes(16), nonce = crypto.randomBytes(13), aad = crypto.randomBytes(13), pt = crypto.randomBytes(100);
       let ct!: Uint8Array;
-      seal.push(count(() => { ct = fw.aes128CcmSeal(key, nonce, aad, pt, 8); }));
-      open.push(count(() => { assert.ok(fw.aes128CcmOpen(key, nonce, aad, ct, 8)); }));
-      const bad = ct.slice(); bad[crypto.randomInt(0, bad.length)]! ^= 1 << crypto.randomInt(0, 8);
-      fail.push(count(() => { assert.equal(fw.aes128CcmOpen(key, nonce, aad, bad, 8), null); }));
-      block.push(count(() => { r.block(key, crypto.randomBytes(16)); }));
+      seal.push(trace(() => { ct = fw.aes128CcmSeal(key, nonce, aad, pt, 8); }));
+      open.push(trace(() => { assert.deepEqual(fw.aes128CcmOpen(key, nonce, aad, ct, 8), new Uint8Array(pt)); }));
+      // A forged tag: the first, the last or any tag byte, any bit. The comparison must not stop
+      // at the first differing byte, nor branch on the result before the output is cleared.
+      const badTag = ct.slice();
+      badTag[100 + (i % 3 === 0 ? 0 : i % 3 === 1 ? 7 : crypto.randomInt(0, 8))]! ^= 1 << crypto.randomInt(0, 8);
+      forgedTag.push(trace(() => { assert.equal(fw.aes128CcmOpen(key, nonce, aad, badTag, 8), null); }));
+      // A changed ciphertext byte: decryption yields another plaintext, whose MAC then fails.
+      const badCt = ct.slice(); badCt[crypto.randomInt(0, 100)]! ^= 1 << crypto.randomInt(0, 8);
+      forgedCt.push(trace(() => { assert.equal(fw.aes128CcmOpen(key, nonce, aad, badCt, 8), null); }));
+      block.push(trace(() => { r.block(key, crypto.randomBytes(16)); }));
     }
-    assert.deepEqual(distinct(seal), [seal[0]], `seal counts differ: ${distinct(seal).join(', ')}`);
-    assert.deepEqual(distinct(open), [open[0]], `open counts differ: ${distinct(open).join(', ')}`);
-    assert.deepEqual(distinct(fail), [fail[0]], `failed-open counts differ: ${distinct(fail).join(', ')}`);
-    assert.deepEqual(distinct(block), [block[0]], `block counts differ: ${distinct(block).join(', ')}`);
-    assert.ok(seal[0]! > 50_000n, 'the counter sees the cipher calls');
-    // And the counter does see a length change (one more block means one more cipher call).
+    // Extreme secrets: all-zero and all-ones keys and plaintexts.
+    for (const b of [0x00, 0xff]) {
+      const key = new Uint8Array(16).fill(b), nonce = crypto.randomBytes(13), aad = crypto.randomBytes(13), pt = new Uint8Array(100).fill(b);
+      let ct!: Uint8Array;
+      seal.push(trace(() => { ct = fw.aes128CcmSeal(key, nonce, aad, pt, 8); }));
+      open.push(trace(() => { assert.deepEqual(fw.aes128CcmOpen(key, nonce, aad, ct, 8), pt); }));
+      block.push(trace(() => { r.block(key, new Uint8Array(16).fill(b)); }));
+    }
+    assertSameTraces(`${file} seal`, seal);
+    assertSameTraces(`${file} open`, open);
+    assertSameTraces(`${file} open with a forged tag`, forgedTag);
+    assertSameTraces(`${file} open with a changed ciphertext byte`, forgedCt);
+    assertSameTraces(`${file} AES-128 block`, block);
+    assert.ok(seal[0]!.instructions > 50_000n, 'the trace sees the cipher calls');
+    // Where a forgery lies (tag or ciphertext) does not show either.
+    assertSameTraces(`${file} open of a forgery, tag vs ciphertext changed`, [...forgedTag, ...forgedCt]);
+    // Liveness: one more block (a public length) changes every field of the trace.
     const key = crypto.randomBytes(16), nonce = crypto.randomBytes(13), aad = crypto.randomBytes(13);
-    assert.notEqual(count(() => fw.aes128CcmSeal(key, nonce, aad, crypto.randomBytes(120), 8)), seal[0]);
+    const longer = trace(() => fw.aes128CcmSeal(key, nonce, aad, crypto.randomBytes(120), 8));
+    for (const f of TRACE_FIELDS) assert.notEqual(longer[f], seal[0]![f], `${file}: a 120-byte seal should differ from a 100-byte one in ${f}`);
   });
+
 }

@@ -29,7 +29,7 @@ const unhex = (h: string): U8 => new Uint8Array(Buffer.from(h, 'hex'));
 
 const E = {
   DECODE: 0x02, SUITE_NOT_OFFERED: 0x06, CERT_SIGNATURE: 0x0d, CERT_KEY_TYPE: 0x10, MAC_B: 0x12, RECORD: 0x14,
-  NOT_PROVISIONED: 0x1b, DER_INTEGER: 0x44, X509_ALGORITHM: 0x46, X509_SPKI: 0x49, ED25519_POINT: 0x63,
+  NOT_PROVISIONED: 0x1b, DER_TRUNCATED: 0x40, DER_TAG: 0x41, DER_TRAILING: 0x43, DER_INTEGER: 0x44, X509_ALGORITHM: 0x46, DER_INDEFINITE: 0x4d, X509_SPKI: 0x49, ED25519_POINT: 0x63,
   P256_POINT: 0x70, P256_SCALAR: 0x71,
 } as const;
 const SIZES: Record<number, { key: number; iv: number; tag: number; cipher: string }> = {
@@ -413,7 +413,57 @@ test('X.509 profile: P-256 and ECDSA variants the firmware refuses (re-signed by
     const [r, s] = kids(g, rd(g, 0));
     return cat([0], seq(tlv(0x02, cat([0, 0], g.slice(r!.c, r!.end).subarray(g[r!.c] === 0 ? 1 : 0))), whole(g, s!)));
   }, E.DER_INTEGER);
-  await sigVariant('data after the ECDSA-Sig-Value', (g) => cat([0], g, [0]), 0x43 /* ERR_DER_TRAILING */);
+  await sigVariant('data after the ECDSA-Sig-Value', (g) => cat([0], g, [0]), E.DER_TRAILING);
+  // ECDSA-Sig-Value framing (PROTOCOL.md, A's step 2: strict DER; the codes of the error table)
+  const rs = (g: U8) => { const [r, s] = kids(g, rd(g, 0)); return { r: r!, s: s! }; };
+  await sigVariant('ECDSA-Sig-Value tagged SET (0x31) instead of SEQUENCE', (g) => { const x = g.slice(); x[0] = 0x31; return cat([0], x); }, E.DER_TAG);
+  await sigVariant('ECDSA-Sig-Value tagged OCTET STRING (0x04)', (g) => { const x = g.slice(); x[0] = 0x04; return cat([0], x); }, E.DER_TAG);
+  await sigVariant('ECDSA-Sig-Value with an indefinite length (30 80 ... 00 00)', (g) => {
+    const sv = rd(g, 0);
+    return cat([0], [0x30, 0x80], g.slice(sv.c, sv.end), [0, 0]);
+  }, E.DER_INDEFINITE);
+  await sigVariant('ECDSA-Sig-Value length one past the end of the certificate', (g) => {
+    assert.ok(g[1]! < 0x7f, 'a short-form length'); const x = g.slice(); x[1]! += 1; return cat([0], x);
+  }, E.DER_TRUNCATED);
+  await sigVariant('ECDSA-Sig-Value length 0xff (long form, past the buffer)', (g) => {
+    const sv = rd(g, 0); return cat([0], [0x30, 0x81, 0xff], g.slice(sv.c, sv.end));
+  }, E.DER_TRUNCATED);
+  await sigVariant('r\'s length running past the ECDSA-Sig-Value and the certificate', (g) => {
+    const { r } = rs(g); const x = g.slice(); x[r.start + 1] = 0x7f; return cat([0], x);
+  }, E.DER_TRUNCATED);
+  await sigVariant('a third INTEGER after s, inside the ECDSA-Sig-Value', (g) => {
+    const { r, s } = rs(g); return cat([0], seq(whole(g, r), whole(g, s), unhex('020101')));
+  }, E.DER_TRAILING);
+  await sigVariant('one zero byte after s, inside the ECDSA-Sig-Value', (g) => {
+    const { r, s } = rs(g); return cat([0], seq(whole(g, r), whole(g, s), new Uint8Array(1)));
+  }, E.DER_TRAILING);
+  for (const tag of [0x03, 0x04, 0x0a, 0x22]) {
+    await sigVariant(`r tagged 0x${tag.toString(16)} instead of INTEGER`, (g) => {
+      const { r } = rs(g); const x = g.slice(); x[r.start] = tag; return cat([0], x);
+    }, E.DER_TAG);
+    await sigVariant(`s tagged 0x${tag.toString(16)} instead of INTEGER`, (g) => {
+      const { s } = rs(g); const x = g.slice(); x[s.start] = tag; return cat([0], x);
+    }, E.DER_TAG);
+  }
+  // r and s: positive minimal INTEGERs of at most 33 bytes, checked when C_B is parsed (before the
+  // signature): negative, empty or non-minimal is ERR_DER_INTEGER, longer ERR_X509_ALGORITHM; a zero
+  // or over-n value is well-formed and fails the verification (step 3: r, s in [1, n-1])
+  const withRS = (g: U8, fr: (v: U8) => U8, fs: (v: U8) => U8) => {
+    const { r, s } = rs(g);
+    return cat([0], seq(tlv(0x02, fr(g.slice(r.c, r.end))), tlv(0x02, fs(g.slice(s.c, s.end)))));
+  };
+  const id = (v: U8) => v;
+  const negative = (v: U8) => { const x = v.slice(); x[0]! ^= 0x80; return x; };
+  await sigVariant('r negative (its sign bit flipped)', (g) => withRS(g, negative, id), E.DER_INTEGER);
+  await sigVariant('s negative (its sign bit flipped)', (g) => withRS(g, id, negative), E.DER_INTEGER);
+  await sigVariant('r negative, s negative too', (g) => withRS(g, negative, negative), E.DER_INTEGER);
+  await sigVariant('r = -1 (ff)', (g) => withRS(g, () => unhex('ff'), id), E.DER_INTEGER);
+  await sigVariant('s empty (02 00)', (g) => withRS(g, id, () => new Uint8Array(0)), E.DER_INTEGER);
+  await sigVariant('s with a non-minimal leading zero', (g) => withRS(g, id, (v) => cat([0, 0], v.subarray(v[0] === 0 ? 1 : 0))), E.DER_INTEGER);
+  await sigVariant('r of 34 bytes (positive, minimal)', (g) => withRS(g, () => cat([1], rnd(33)), id), E.X509_ALGORITHM);
+  await sigVariant('r = 0 (02 01 00)', (g) => withRS(g, () => new Uint8Array(1), id), E.CERT_SIGNATURE);
+  await sigVariant('s = n', (g) => withRS(g, id, () => cat([0], unhex(P256_N.toString(16)))), E.CERT_SIGNATURE);
+  await sigVariant('r of 33 bytes without a leading 00 (>= 2^256 > n)', (g) => withRS(g, () => cat([1], rnd(32)), id), E.CERT_SIGNATURE);
 });
 
 test('provisioning checks every key before it stores any, and a failure leaves no key', async () => {
