@@ -18,7 +18,7 @@ import {
 import {
   ERR_CERT_KEY_TYPE, ERR_CERT_KEY_USAGE, ERR_CERT_NOT_YET_VALID, ERR_CERT_EXPIRED, ERR_CERT_SIGNATURE, ERR_DECODE, ERR_ED25519_POINT, ERR_P256_SCALAR,
   ERR_MAC_B, ERR_NOT_PROVISIONED, ERR_PEER_ALERT, ERR_RECORD, ERR_RECORD_OVERFLOW, ERR_STATE, ERR_SUITE_NOT_OFFERED,
-  ERR_TRAILING, ERR_UNEXPECTED, ERR_WRONG_SERVER, ERR_X25519_ZERO, ERR_X509_TOO_LARGE, ERR_KEY_TRANSPORT, OK,
+  ERR_TRAILING, ERR_UNEXPECTED, ERR_WRONG_SERVER, ERR_X25519_ZERO, ERR_X509_TOO_LARGE, ERR_KEY_TRANSPORT, ERR_HANDSHAKE_FAILED, OK,
 } from "../errors";
 import { SHA256_CTX_SIZE, SHA256_OUT, sha256Final, sha256Init, sha256Update } from "../hash/sha256";
 import { hkdfSha256Expand, hkdfSha256Extract } from "../kdf/hkdf_sha256";
@@ -313,6 +313,18 @@ function fail(code: i32): i32 {
   store<u8>(OUT, err == ERR_PEER_ALERT ? 0 : MT_ALERT);
   store<u8>(OUT + 1, <u8>err);
   return -err;
+}
+
+/**
+ * fail(code) whose alert names no cause (ERR_HANDSHAKE_FAILED); error() still returns code. For
+ * the failures between decrypting suite 3's CIPHERTEXT_2 and checking MAC_B: that plaintext is not
+ * yet authenticated, so a precise code would tell whoever flipped ciphertext bits which check
+ * the flip broke (an oracle on the encrypted C_B). The time A takes still shows how far it got.
+ */
+function failQuiet(code: i32): i32 {
+  let r = fail(code);
+  if (load<u8>(OUT) == MT_ALERT) store<u8>(OUT + 1, <u8>ERR_HANDSHAKE_FAILED);
+  return r;
 }
 
 /**
@@ -801,12 +813,13 @@ function finishFs(inLen: usize, now: u32, appLen: usize): i32 {
   let pkB: usize = SRV_PK;
   let certLen: usize = 0;
   if (withCert) {
+    // from here to MAC_B, failures concern unauthenticated plaintext: their alerts name no cause
     certLen = (<usize>load<u8>(ct) << 8) | <usize>load<u8>(ct + 1);
-    if (certLen > X509_MAX_CERT) return fail(ERR_X509_TOO_LARGE);
-    if (certLen + 2 + MAC_E_LEN > ctLen) return fail(ERR_DECODE);
-    if (certLen + 2 + MAC_E_LEN < ctLen) return fail(ERR_TRAILING);
+    if (certLen > X509_MAX_CERT) return failQuiet(ERR_X509_TOO_LARGE);
+    if (certLen + 2 + MAC_E_LEN > ctLen) return failQuiet(ERR_DECODE);
+    if (certLen + 2 + MAC_E_LEN < ctLen) return failQuiet(ERR_TRAILING);
     let rc = checkServerCert(ct + 2, certLen, SUITE_X25519E_ED25519_CHACHAPOLY_SHA256, now);
-    if (rc != OK) return fail(rc);
+    if (rc != OK) return failQuiet(rc);
     pkB = x509Key;
   } else {
     let t = <i64>now;
@@ -822,7 +835,7 @@ function finishFs(inLen: usize, now: u32, appLen: usize): i32 {
   ok = dh(CL_IKM + 32, SK_A, eB) && ok;
   ok = dh(CL_IKM + 64, SK_A, pkB) && ok;
   wipe(E_SK, EPH_LEN);
-  if (!ok) { wipe(CL_IKM, 96); return fail(ERR_X25519_ZERO); }
+  if (!ok) { wipe(CL_IKM, 96); return withCert ? failQuiet(ERR_X25519_ZERO) : fail(ERR_X25519_ZERO); }
   hkdfSha256Extract(PRK, U_AB, 32, CL_IKM, 96);
   wipe(CL_IKM, 96); wipe(U_AB, 32);
   // MAC_B = Expand(PRK_3, "airshake3 mac_b" || TH2b, 8), compared in constant time
@@ -833,7 +846,7 @@ function finishFs(inLen: usize, now: u32, appLen: usize): i32 {
     // By reference, a failed MAC_B may mean that B's new C_B shares the old one's 4-byte
     // reference (2^-32 per renewal): forget the held C_B, so that the next hello asks for it.
     if (!withCert) clientForgetServer();
-    return fail(ERR_MAC_B);
+    return withCert ? failQuiet(ERR_MAC_B) : fail(ERR_MAC_B);
   }
   // TH3 = SHA-256(... || PLAINTEXT_2); the keys
   sha256Update(TH_CTX, macB, MAC_E_LEN);
