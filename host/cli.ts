@@ -8,7 +8,7 @@
  *   airshake pki revoke --store SPEC --id HEX [--reason TEXT]
  *   airshake pki list --store SPEC                            (SPEC as serve's; --bind-dn, --bind-password-file for LDAP)
  *   airshake serve --pki DIR --store sqlite:FILE|FILE|ldap://HOST:PORT/BASE-DN [--bind-dn DN --bind-password-file F]
- *                  [--name b.airshake] [--tcp PORT] [--serial PATH --baud N] [--revocation-poll-ms N] [--quiet]
+ *                  [--name b.airshake] [--tcp PORT] [--serial PATH --baud N] [--revocation-poll-ms N] [--max-sync-age-ms N] [--quiet]
  *   airshake client --board boards/X.json --pki DIR [--name handset-0001] [--port /dev/ttyUSB0] [--b HOST:PORT] [--suite x25519|p256]
  *   airshake demo:serial [--json] [--board NAME]
  */
@@ -47,7 +47,7 @@ const usage = `usage:
   airshake serve --pki DIR --store SPEC [--name b.airshake] [--tcp PORT] [--host ADDR] [--serial PATH --baud N]
         SPEC: sqlite:FILE (or just FILE; the default kind) or ldap://HOST:PORT/BASE-DN (e.g. ldap://127.0.0.1:389/o=airshake)
         [--bind-dn DN --bind-password-file FILE] (or AIRSHAKE_LDAP_PASSWORD; anonymous without --bind-dn)
-        [--revocation-poll-ms 500] [--lookup-timeout-ms 3000] [--store-timeout-ms 2000] [--quiet]
+        [--revocation-poll-ms 500] [--max-sync-age-ms N] [--lookup-timeout-ms 3000] [--store-timeout-ms 2000] [--quiet]
   airshake client --board boards/X.json --pki DIR [--name handset-0001] [--server b.airshake] [--port /dev/ttyUSB0] [--b HOST:PORT] [--suite x25519|p256] [--json]
   airshake demo:serial [--json] [--board NAME]`;
 
@@ -226,6 +226,8 @@ async function pki(argv: string[]): Promise<number> {
  * certificates from a SQLite file or an LDAP directory (host/store/open.ts: the --store forms).
  * Events are JSON lines on stdout (with --quiet only failures, revocations and store state);
  * a revocation poller (every --revocation-poll-ms) purges B's cache of revocations made anywhere.
+ * --max-sync-age-ms N (default off): cache hits are refused (looked up instead, so ERR_STORE while
+ * the directory is unreachable) once the last successful poll started more than N ms ago.
  * SIGTERM or SIGINT prints a final stats line and exits.
  */
 async function serve(argv: string[]): Promise<number> {
@@ -236,6 +238,7 @@ async function serve(argv: string[]): Promise<number> {
     'bind-dn': { type: 'string' }, 'bind-password-file': { type: 'string' },
     'revocation-poll-ms': { type: 'string', default: '500' }, 'lookup-timeout-ms': { type: 'string', default: '3000' },
     'store-timeout-ms': { type: 'string', default: '2000' }, quiet: { type: 'boolean', default: false },
+    'max-sync-age-ms': { type: 'string' },
   } });
   if (!values.pki || !values.store) throw new Error('serve: --pki DIR and --store SPEC are required');
   if (!values.tcp && !values.serial) throw new Error('serve: give --tcp PORT and/or --serial PATH');
@@ -247,6 +250,7 @@ async function serve(argv: string[]): Promise<number> {
   const pollMs = num('revocation-poll-ms', values['revocation-poll-ms']!, 1);
   const lookupTimeoutMs = num('lookup-timeout-ms', values['lookup-timeout-ms']!, 1);
   const storeTimeoutMs = num('store-timeout-ms', values['store-timeout-ms']!, 1);
+  const maxSyncAgeMs = values['max-sync-age-ms'] !== undefined ? num('max-sync-age-ms', values['max-sync-age-ms'], 1) : undefined;
   const tcpPort = values.tcp !== undefined ? num('tcp', values.tcp, 0) : undefined;
   const spec = parseStoreSpec(values.store);
   const ca = readCa(values.pki);
@@ -254,7 +258,7 @@ async function serve(argv: string[]): Promise<number> {
   const log = (o: object) => console.log(JSON.stringify({ t: Date.now(), ...o }));
   let baselined = store instanceof SqliteCertStore;
   const cache = new CertCache<ValidatedCert>(store, {
-    capacity: 10_000, ttlMs: 3_600_000,
+    capacity: 10_000, ttlMs: 3_600_000, maxSyncAgeMs,
     onRevocation: (r, purged) => { if (baselined) log({ type: 'revocation', id: Buffer.from(r.id).toString('hex'), seq: r.seq, purged }); },
   });
   const server = new AirshakeServer({

@@ -5,6 +5,8 @@
  *     requests, the negative cache, a directory outage (killed: ERR_STORE; hung: ERR_STORE after
  *     the lookup timeout), cache hits served throughout, recovery, the pending-lookup bound, and a
  *     revocation made elsewhere purging B's cache through the poller;
+ *   - a revocation made while B's replica is down: served from the cache during the outage (the
+ *     default), purged by the first poll after recovery; with maxSyncAgeMs refused (ERR_STORE);
  *   - two `airshake serve` OS processes reading different replicas (provider / consumer syncrepl):
  *     an enrolment and a revocation on the provider reach both, both caches are purged, an outage
  *     of one replica and its recovery.
@@ -189,6 +191,92 @@ test('server B in process over LdapCertStore: async miss, sync hit, shared reque
   r = await handshake(server, hs[0]!, events);
   assert.deepEqual([r.ok, r.waited, r.code, r.alert], [false, true, Err.REVOKED, Err.HANDSHAKE_FAILED]);
   server.close();
+});
+
+test('a revocation made while B\'s directory is down: cached handset served during the outage (default), purged within one poll after recovery; with maxSyncAgeMs refused with ERR_STORE during it', { timeout: 180_000 }, async () => {
+  // B reads a consumer; the revocation goes to the provider while the consumer is stopped
+  const { provider, consumer } = await Slapd.startPair();
+  cleanups.push(() => consumer.stop(), () => provider.stop());
+  const dep = createDeployment({ now: NOW, handsets: 2 });
+  cleanups.push(() => dep.close());
+  const admin = new LdapCertStore({ url: provider.url, bindDn: provider.rootDn, password: provider.rootPw });
+  cleanups.push(() => admin.close());
+  const [h0, h1] = dep.handsets as [DeployedHandset, DeployedHandset];
+  for (const h of [h0, h1]) await admin.enrol(h.cert, NOW);
+  const probe = new LdapCertStore({ url: consumer.url, timeoutMs: 2000 });
+  cleanups.push(() => probe.close());
+  const until = async (what: string, limitMs: number, f: () => Promise<boolean>) => {
+    const t0 = performance.now();
+    while (!(await f().catch(() => false))) {
+      if (performance.now() - t0 > limitMs) assert.fail(`${what}: not within ${limitMs} ms`);
+      await sleep(2);
+    }
+  };
+  await until('h1 on the consumer', 20_000, async () => (await probe.lookup(h1.id)) !== null);
+
+  const POLL = 50;
+  const MAX_AGE = 400;
+  const mk = (maxSyncAgeMs?: number) => {
+    const reader = new LdapCertStore({ url: consumer.url, timeoutMs: 1000, connectTimeoutMs: 1000 });
+    const cache = new CertCache<ValidatedCert>(reader, { capacity: 10, ttlMs: 3_600_000, maxSyncAgeMs });
+    const events: ServerEvent[] = [];
+    const server = new AirshakeServer({
+      store: reader, cache, caPublicKey: dep.ca.publicKey, certificate: dep.server.cert, privateKey: dep.server.privateKey,
+      onApplicationData: (d) => d, onEvent: (e) => events.push(e), lookupTimeoutMs: 2000,
+    });
+    cleanups.push(() => server.close(), () => cache.close(), () => reader.close());
+    return { cache, events, server, reader };
+  };
+  const plain = mk(); // the default: cache hits are served however old the last poll
+  const strict = mk(MAX_AGE);
+  const hs = await Promise.all([h0, h1].map((h) => handsetFor(dep, h)));
+  for (const b of [plain, strict]) {
+    assert.equal(await b.cache.syncAsync(), true);
+    b.cache.startPolling(POLL);
+    for (const h of hs) assert.deepEqual(await handshake(b.server, h, b.events), { ok: true, waited: true }, 'looked up, now cached');
+    assert.deepEqual(await handshake(b.server, hs[0]!, b.events), { ok: true, waited: false }, 'a cache hit');
+  }
+
+  // the consumer stops; h0 is revoked on the provider meanwhile
+  await consumer.kill();
+  await admin.revoke(h0.id, 'stolen during the outage');
+  const errorsAt = plain.cache.stats.syncErrors;
+  await sleep(MAX_AGE + 3 * POLL);
+  assert.ok(plain.cache.stats.syncErrors > errorsAt, 'the poller is failing');
+  // default: h0 (revoked, B cannot know) and h1 are still served from the cache
+  assert.deepEqual(await handshake(plain.server, hs[0]!, plain.events), { ok: true, waited: false }, 'served during the outage (the documented condition of the bound)');
+  assert.deepEqual(await handshake(plain.server, hs[1]!, plain.events), { ok: true, waited: false });
+  // maxSyncAgeMs: the last successful poll is too old, hits are refused, the lookup fails: ERR_STORE
+  for (const h of hs) {
+    const r = await handshake(strict.server, h, strict.events);
+    assert.deepEqual([r.ok, r.waited, r.code, r.alert], [false, true, Err.STORE, Err.STORE]);
+  }
+  assert.ok(strict.cache.stats.syncAgeRefusals >= 2);
+  assert.equal(strict.cache.size, 2, 'the entries are kept, only not served');
+
+  // the consumer returns and catches up (syncrepl refresh); B's next poll that starts after the
+  // consumer has the revocation purges h0
+  await consumer.startProcess();
+  await until('the revocation on the consumer', 30_000, async () => (await probe.lookup(h0.id))?.revokedAt != null);
+  const tVisible = Date.now();
+  const t0 = performance.now();
+  for (const b of [plain, strict]) {
+    await until('a poll started after the consumer had the revocation', 30_000, async () => (b.cache.stats.lastSyncAt ?? 0) > tVisible)
+      .catch(async (e) => {
+        const direct = await b.reader.revocationsSince(0).then((r) => `${r.length} revocations`, (x: Error) => x.message);
+        throw new Error(`${(e as Error).message}; ${b === plain ? 'default' : 'strict'} cache ${JSON.stringify(b.cache.stats)}; a direct search now: ${direct}`);
+      });
+    assert.equal(b.cache.stats.purgedByRevocation, 1, 'that poll purged h0');
+  }
+  const s = plain.cache.stats;
+  console.log(`# outage revocation: purged ${(performance.now() - t0).toFixed(0)} ms after the recovered consumer showed it (poll ${POLL} ms; maxPollMs ${s.maxPollMs}, ${s.syncErrors} failed polls during the outage)`);
+  for (const b of [plain, strict]) {
+    let r = await handshake(b.server, hs[0]!, b.events);
+    assert.deepEqual([r.ok, r.waited, r.code, r.alert], [false, true, Err.REVOKED, Err.HANDSHAKE_FAILED], 'refused after recovery');
+    r = await handshake(b.server, hs[1]!, b.events);
+    assert.deepEqual(r, { ok: true, waited: false }, 'the unrevoked handset: a cache hit again');
+    assert.equal(b.cache.stats.gapsOpen, 0);
+  }
 });
 
 test('CertCache refuses a result looked up before a revocation it missed (mark / set since)', () => {

@@ -17,6 +17,7 @@ import { createCa, issue, sigAlgId, type Ca } from '../host/pki/cert.js';
 import { bits, oid, seq, set, time, uint, utf8 } from '../host/pki/der.js';
 import { certId } from '../host/pki/id.js';
 import { Attribute, Change, Client } from 'ldapts';
+import { CertCache, GAP_GRACE_MS } from '../host/store/cache.js';
 import { LdapCertStore } from '../host/store/ldap.js';
 import { SLAPD_PATHS, Slapd, slapdProblem } from '../host/store/slapd.js';
 import { SqliteCertStore } from '../host/store/sqlite.js';
@@ -188,6 +189,79 @@ describe('LdapCertStore on one slapd', () => {
     }
   });
 
+  test('revocations committed in the opposite order of their seqs (n + 1 before n): B\'s poller sees n + 1 first, waits at the gap, purges both', async () => {
+    const certs = [];
+    for (let i = 0; i < 3; i++) certs.push(await store.enrol(handset(ca, `order-${i}`).cert));
+    // the cache reads through its own store object (as B does): onRevoke of the writer does not reach it
+    const reader = new LdapCertStore({ url: slapd.url });
+    let clock = Date.now();
+    const cache = new CertCache<string>(reader, { capacity: 10, ttlMs: 3_600_000, now: () => clock });
+    const heard: number[] = [];
+    const cache2 = new CertCache<string>(reader, { capacity: 10, ttlMs: 3_600_000, now: () => clock, onRevocation: (r) => heard.push(r.seq) });
+    try {
+      // baseline: the revocations earlier tests made. When the two clients revoking one ID at once
+      // both allocated a seq, the loser's is never committed: a permanent gap, waited for, then given up.
+      for (const x of [cache, cache2]) assert.equal(await x.syncAsync(), true);
+      const lost = cache.stats.gapsOpen;
+      if (lost > 0) assert.ok(cache.pollFloor < cache.seq, 'the floor waits below the gap');
+      clock += GAP_GRACE_MS;
+      for (const x of [cache, cache2]) assert.equal(await x.syncAsync(), true);
+      assert.deepEqual([cache.stats.gapsOpen, cache.stats.gapsGivenUp], [0, lost]);
+      const floor0 = cache.pollFloor;
+      assert.equal(floor0, cache.seq);
+      heard.length = 0;
+      for (const x of [cache, cache2]) certs.forEach((k, i) => x.set(k.id, `handset ${i}`));
+      // the two steps of revoke() for two revocations: seqs allocated n, n + 1; n + 1 commits first
+      const first = await store.beginRevoke(certs[0]!.id, 'slow writer', NOW + 40);
+      const second = await store.beginRevoke(certs[1]!.id, 'fast writer', NOW + 41);
+      const n = first.seq;
+      assert.equal(second.seq, n + 1);
+      // seqs allocated after the last committed one and never committed (a lost race at the top): gaps too
+      const pre = n - 1 - floor0;
+      assert.ok(pre >= 0);
+      console.log(`# seqs skipped by the lost same-ID revocation race earlier in this file: ${lost} below the highest committed seq, ${pre} above it`);
+      const r2 = await second.commit();
+      assert.equal(r2.seq, n + 1);
+      assert.deepEqual((await reader.revocationsSince(floor0)).map((r) => r.seq), [n + 1], 'the directory shows n + 1 only');
+
+      assert.equal(await cache.syncAsync(), true);
+      assert.equal(cache.get(certs[1]!.id), undefined, 'n + 1 purged');
+      assert.equal(cache.get(certs[0]!.id), 'handset 0', 'n not committed yet');
+      assert.equal(cache.seq, n + 1);
+      assert.equal(cache.pollFloor, floor0, 'the lower bound stays below n (the old poller jumped to n + 1 here and never asked for n)');
+      assert.equal(cache.stats.gapsOpen, pre + 1);
+
+      const r1 = await first.commit();
+      assert.equal(r1.seq, n);
+      assert.equal(await cache.syncAsync(), true);
+      assert.equal(cache.get(certs[0]!.id), undefined, 'n purged at the next poll');
+      assert.equal(cache.get(certs[2]!.id), 'handset 2');
+      assert.equal(cache.pollFloor, pre === 0 ? n + 1 : floor0);
+      assert.equal(cache.stats.gapsOpen, pre);
+      clock += GAP_GRACE_MS;
+      assert.equal(await cache.syncAsync(), true);
+      assert.equal(cache.pollFloor, n + 1);
+      assert.deepEqual([cache.stats.gapsOpen, cache.stats.gapsGivenUp, cache.stats.purgedByRevocation], [0, lost + pre, 2]);
+
+      // the second cache polled only after both: both applied and reported once each, in seq order
+      assert.equal(await cache2.syncAsync(), true);
+      assert.equal(await cache2.syncAsync(), true);
+      assert.deepEqual(heard, [n, n + 1]);
+      assert.equal(cache2.get(certs[0]!.id), undefined);
+      assert.equal(cache2.get(certs[1]!.id), undefined);
+
+      // revoke() is the two steps back to back; an already revoked ID allocates nothing
+      const again = await store.beginRevoke(certs[0]!.id, 'again');
+      assert.equal(again.seq, n);
+      assert.deepEqual(await again.commit(), r1);
+      assert.equal(await store.revocationSeq(), n + 1);
+    } finally {
+      cache.close();
+      cache2.close();
+      await reader.close();
+    }
+  });
+
   test('list, lookupHandset, CA certificate and CRL (RFC 4523 pkiCA)', async () => {
     const all = await store.list();
     assert.ok(all.length >= 3);
@@ -279,6 +353,11 @@ describe('LdapCertStore on one slapd', () => {
     await rejectsUnavailableWithin(store.revoke(probeId, 'x'), 3000, 'revoke while down');
     await rejectsUnavailableWithin(store.enrol(handset(ca, 'during-outage').cert), 3000, 'enrol while down');
     await rejectsUnavailableWithin(store.revocationsSince(0), 3000, 'revocationsSince while down');
+    // several operations at once on a disconnected client: each fails (ldapts 8.2 alone left all but
+    // the first pending for ever: singleFlightConnect in host/store/ldap.ts)
+    const idle = new LdapCertStore({ url: slapd.url, connectTimeoutMs: 1000, timeoutMs: 1000 });
+    await Promise.all([idle.lookup(probeId), idle.lookupHandset(probeId), idle.revocationsSince(0), idle.lookup(probeId)]
+      .map((p, i) => rejectsUnavailableWithin(p, 3000, `concurrent operation ${i} while down`)));
     const fresh = new LdapCertStore({ url: slapd.url, bindDn: slapd.rootDn, password: slapd.rootPw });
     await rejectsUnavailableWithin(fresh.lookup(probeId), 3000, 'first operation of a new client while down');
     t.diagnostic(`directory down: lookup failed after ${d1.toFixed(1)} ms`);
@@ -289,6 +368,9 @@ describe('LdapCertStore on one slapd', () => {
     assert.deepEqual(after.map((c) => [hex(c.id), hex(c.der), c.revokedAt]), before.map((c) => [hex(c.id), hex(c.der), c.revokedAt]));
     assert.equal(await store.revocationSeq(), seqBefore);
     assert.ok(await fresh.lookup(probeId));
+    const again = await Promise.all([idle.lookup(probeId), idle.lookupHandset(probeId), idle.revocationsSince(0)]);
+    assert.ok(again[0] && again[1].length === 1, 'concurrent operations reconnect on one connection');
+    await idle.close();
     const e = await store.enrol(handset(ca, 'after-outage').cert);
     assert.ok((await store.revoke(e.id, 'post')).seq > seqBefore);
     await fresh.close();

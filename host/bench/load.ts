@@ -76,7 +76,12 @@ export interface LoadRun {
   rounds: RoundFigures[];
   /** The largest revocation -> purge time seen over the revocations and the B's, ms. */
   revocationPropagationMs: number;
-  revocationPropagation: { n: number; pollMs: number; p50Ms: number; maxMs: number; perRevocationMaxMs: number[] };
+  /**
+   * maxPollMsPerServer: each B's longest successful revocation poll (its cache's stats.maxPollMs,
+   * from the final stats line: from the tick's due time to the purge), the bound's third term; null
+   * when B printed no stats.
+   */
+  revocationPropagation: { n: number; pollMs: number; p50Ms: number; maxMs: number; perRevocationMaxMs: number[]; maxPollMsPerServer: (number | null)[] };
   revokedRefused: number;
   failures: Record<string, number>;
   serverStats: unknown[];
@@ -205,7 +210,10 @@ async function runStore(kind: 'sqlite' | 'ldap', dep: Deployment, o: LoadOptions
       successRate: r2((100 * lat.length) / all.length) / 100, lost: all.filter((x) => x.appSent && !x.echoed).length,
       handshakesPerSec: r2(all.length / wall), p50Ms: r2(pct(lat, 50)), p99Ms: r2(pct(lat, 99)), rounds,
       revocationPropagationMs: Math.max(...prop),
-      revocationPropagation: { n: prop.length, pollMs: o.pollMs, p50Ms: pct(prop, 50), maxMs: Math.max(...prop), perRevocationMaxMs: perRev },
+      revocationPropagation: {
+        n: prop.length, pollMs: o.pollMs, p50Ms: pct(prop, 50), maxMs: Math.max(...prop), perRevocationMaxMs: perRev,
+        maxPollMsPerServer: stats.map((s) => (s?.cache as { maxPollMs?: number | null } | undefined)?.maxPollMs ?? null),
+      },
       revokedRefused, failures,
       serverStats: stats.map((s) => (s ? { server: s.server, cache: s.cache } : null)),
       setupSeconds: r2(setupSeconds),
@@ -282,6 +290,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const x of r.rounds) console.log(`  round ${x.round}: ${x.handshakesPerSec}/s, p50 ${x.p50Ms} ms, p99 ${x.p99Ms} ms`);
       if (r.failed) console.log(`  failures: ${JSON.stringify(r.failures)}`);
       console.log(`  revoked handsets refused afterwards: ${r.revokedRefused} of ${r.revocationPropagation.n} (handset, B) pairs`);
+      console.log(`  longest revocation poll (due -> purged) per B: ${r.revocationPropagation.maxPollMsPerServer.map((x) => (x === null ? '?' : `${x} ms`)).join(', ')}`);
     }
     console.log(`\nlookupHandset latency, one process, sequential: SQLite p50 ${lookup.sqlite.p50Us} us / p99 ${lookup.sqlite.p99Us} us; LDAP p50 ${lookup.ldap.p50Us} us / p99 ${lookup.ldap.p99Us} us (n=${lookup.ldap.n})`);
     console.log(`wrote ${path.relative(process.cwd(), file)}`);

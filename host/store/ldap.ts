@@ -14,7 +14,8 @@
  * to reach or use the directory (refused or dropped connection, timeout, bind failure, an
  * unexpected LDAP result) is a StoreUnavailableError, so B answers ERR_STORE. Connect and operation
  * timeouts are bounded (defaults 2 s and 5 s), so an outage fails fast; the client reconnects by
- * itself on the next operation once the directory is back.
+ * itself on the next operation once the directory is back (one connection attempt at a time:
+ * singleFlightConnect, an ldapts 8.2 workaround).
  */
 import { X509Certificate } from 'node:crypto';
 import { Attribute, Change, Client, type Entry } from 'ldapts';
@@ -57,6 +58,8 @@ const CERT_ATTRS = [
   'airshakeRevocationSeq',
   'airshakeHandset',
 ];
+
+const REVOCATION_ATTRS = ['airshakeIdA', 'airshakeRevocationSeq', 'airshakeRevokedAt', 'airshakeRevocationReason'];
 
 /** Result codes 19 (constraintViolation: a second value of a SINGLE-VALUE attribute) and 20 (typeOrValueExists). */
 const ALREADY_SET = new Set([19, 20]);
@@ -112,6 +115,30 @@ function bytes(e: Entry, name: string): Uint8Array | null {
   return new Uint8Array(Buffer.isBuffer(v) ? v : Buffer.from(v, 'binary'));
 }
 
+/**
+ * One connection attempt at a time. ldapts 8.2 opens a new socket for every operation that finds
+ * the client disconnected; with two such operations at once, the failure of the first attempt
+ * destroys the socket of the second (the client's current one) after removing its listeners, and
+ * clears its connect timer, so the second operation never settles: with the directory down, two
+ * concurrent lookups, or a lookup and B's revocation poll, left one promise pending for ever (the
+ * poller then never ran again). Concurrent operations now share the one attempt, and its failure.
+ * Patches the client instance's private _connect (ldapts is pinned at 8.2.0); a client without one
+ * is left as it is.
+ */
+function singleFlightConnect(client: Client): void {
+  const c = client as unknown as { _connect?: () => Promise<void> | void; isConnected: boolean };
+  const connect = c._connect;
+  if (typeof connect !== 'function') return;
+  let pending: Promise<void> | null = null;
+  c._connect = function (this: typeof c) {
+    if (this.isConnected) return;
+    pending ??= (async () => connect.call(this))().finally(() => {
+      pending = null;
+    });
+    return pending;
+  };
+}
+
 /** The LDAP result code of an ldapts ResultCodeError, or undefined for anything else. */
 function resultCode(e: unknown): number | undefined {
   const c = (e as { code?: unknown })?.code;
@@ -160,6 +187,7 @@ export class LdapCertStore implements AsyncCertStore {
       timeout: opts.timeoutMs ?? 5000,
       strictDN: true,
     });
+    singleFlightConnect(this.client);
   }
 
   private dnOf(idHex: string): string {
@@ -377,18 +405,42 @@ export class LdapCertStore implements AsyncCertStore {
 
   /**
    * Revoke an ID. Unknown ID throws UnknownIdError; an already revoked ID returns its existing
-   * revocation. The revocation fields are added to the entry in one modify, and
-   * airshakeRevocationSeq is SINGLE-VALUE, so of two concurrent revocations exactly one wins and the
-   * other returns the winner's record (its allocated seq is skipped: seqs increase, with gaps).
+   * revocation. Two steps (beginRevoke): allocate a seq on the counter, then add the revocation
+   * fields to the entry in one modify. airshakeRevocationSeq is SINGLE-VALUE, so of two concurrent
+   * revocations exactly one wins and the other returns the winner's record (its allocated seq is
+   * skipped: seqs increase, with gaps). The steps are separate writes, so concurrent revocations
+   * (even through this one object) can commit in the opposite order of their seqs: a reader may see
+   * n + 1 before n. CertCache's poller waits for such gaps (GAP_GRACE_MS in cache.ts).
    */
   async revoke(id: Uint8Array, reason: string, at: number = nowSeconds()): Promise<Revocation> {
+    return (await this.beginRevoke(id, reason, at)).commit();
+  }
+
+  /**
+   * revoke() split at the point between its two directory writes, for tests that need to order
+   * the steps of several revocations: resolves once the seq is allocated (for an already revoked
+   * ID: its revocation, nothing allocated); commit() writes the revocation and tells the onRevoke
+   * listeners. A seq allocated and never committed is a permanent gap. @internal
+   */
+  async beginRevoke(id: Uint8Array, reason: string, at: number = nowSeconds()): Promise<{ seq: number; commit(): Promise<Revocation> }> {
     checkTime('at', at);
     const idHex = hex(id);
-    const { rev, fresh } = await this.guard('revoke', async () => {
+    const begun = await this.guard('revoke', async (): Promise<{ done: Revocation } | { seq: number }> => {
       const existing = await this.getById(idHex);
       if (!existing) throw new UnknownIdError(`no certificate enrolled under ID ${idHex}`);
-      if (existing.revokedAt !== null) return { rev: this.toRevocation(existing), fresh: false };
-      const seq = await this.nextSeq();
+      if (existing.revokedAt !== null) return { done: this.toRevocation(existing) };
+      return { seq: await this.nextSeq() };
+    });
+    if ('done' in begun) {
+      const rev = begun.done;
+      return { seq: rev.seq, commit: async () => rev };
+    }
+    const seq = begun.seq;
+    return { seq, commit: () => this.commitRevocation(id, idHex, seq, reason, at) };
+  }
+
+  private async commitRevocation(id: Uint8Array, idHex: string, seq: number, reason: string, at: number): Promise<Revocation> {
+    const { rev, fresh } = await this.guard('revoke', async () => {
       const mods = [
         new Change({ operation: 'add', modification: new Attribute({ type: 'airshakeRevocationSeq', values: [String(seq)] }) }),
         new Change({ operation: 'add', modification: new Attribute({ type: 'airshakeRevokedAt', values: [String(at)] }) }),
@@ -430,13 +482,32 @@ export class LdapCertStore implements AsyncCertStore {
 
   /**
    * Revocations with seq greater than the given one, ascending: one indexed search
-   * `(airshakeRevocationSeq>=seq+1)`. This is what a poller (B's cache) should call.
+   * `(airshakeRevocationSeq>=seq+1)` for the four revocation attributes only (no certificate: a
+   * poller waiting for a gap asks for the same entries again every period). This is what a poller
+   * (B's cache) should call.
    */
   async revocationsSince(seq: number): Promise<Revocation[]> {
     if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`seq must be a non-negative integer, got ${seq}`);
     return this.guard('revocationsSince', async () => {
-      const found = await this.searchCerts(`(&(objectClass=airshakeHandsetCertificate)(airshakeRevocationSeq>=${seq + 1}))`);
-      return found.map((c) => this.toRevocation(c)).sort((a, b) => a.seq - b.seq);
+      const { searchEntries } = await this.client.search(this.certsDn, {
+        scope: 'one',
+        filter: `(&(objectClass=airshakeHandsetCertificate)(airshakeRevocationSeq>=${seq + 1}))`,
+        attributes: REVOCATION_ATTRS,
+        timeLimit: Math.ceil((this.opts.timeoutMs ?? 5000) / 1000),
+      });
+      const out: Revocation[] = [];
+      for (const e of searchEntries) {
+        const id = str(e, 'airshakeIdA');
+        const n = int(e, 'airshakeRevocationSeq');
+        if (id === null || n === null) throw new StoreUnavailableError(`directory entry ${e.dn} lacks airshakeIdA or airshakeRevocationSeq`);
+        out.push({
+          seq: n,
+          id: new Uint8Array(Buffer.from(id, 'hex')),
+          at: int(e, 'airshakeRevokedAt') ?? 0,
+          reason: str(e, 'airshakeRevocationReason') ?? '',
+        });
+      }
+      return out.sort((a, b) => a.seq - b.seq);
     });
   }
 
