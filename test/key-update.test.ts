@@ -6,7 +6,6 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { computeKeyUpdateTrace, KEY_UPDATE_INPUTS } from '../host/trace/keyupdate.js';
 import { TRACE_INPUTS, TRACE_TIME, traceHandshake } from '../host/trace/suite1.js';
 import { Handset } from '../host/handset.js';
@@ -17,12 +16,9 @@ import { CC_NEXT_KEYS, Err, MsgType, Suite } from '../host/protocol/constants.js
 import { mulberry32 } from '../host/util/prng.js';
 import type { ServerSession } from '../host/server/server.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const read = (f: string) => JSON.parse(readFileSync(path.join(root, f), 'utf8'));
+const read = readJson;
 const committed = read('test/vectors/trace-keyupdate.json');
 const trace1 = read('test/vectors/trace-suite1.json');
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 const code = (c: number) => (e: unknown) => (e as { code?: number }).code === c;
 
 /** The firmware after the suite-1 trace handshake (record 0 A → B sent in message 3). */
@@ -160,13 +156,14 @@ for (const [suite, chosen, seed] of STRESS_SUITES) {
 
 test('CC_NEXT_KEYS is the value PROTOCOL.md gives', () => {
   assert.equal(CC_NEXT_KEYS, 0x01);
-  const doc = readFileSync(path.join(root, 'docs/PROTOCOL.md'), 'utf8').replace(/\s+/g, '');
+  const doc = readFileSync(path.join(repoRoot, 'docs/PROTOCOL.md'), 'utf8').replace(/\s+/g, '');
   for (const [name, v] of Object.entries({ ...committed.records, ...committed.derived })) assert.ok(doc.includes(v as string), `docs/PROTOCOL.md lacks the key-update trace's ${name}`);
 });
 
 import { VirtualClock } from '../host/link/clock.js';
 import { getProfile } from '../host/link/profiles.js';
 import { runHandshake } from '../host/sim/run.js';
+import { hex, readJson, repoRoot, unhex } from './support/files.js';
 
 test('every suite (1, 2, 3, 4): a handshake over the link, then 20 records each way with a key update each (what npm run demo -- --key-update N runs)', async () => {
   for (const name of ['x25519', 'p256', 'fs', 'kt'] as DemoSuite[]) {

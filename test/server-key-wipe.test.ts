@@ -5,9 +5,6 @@
 // The firmware's side of the same property is in test/key-update.test.ts.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { KEY_UPDATE_INPUTS } from '../host/trace/keyupdate.js';
 import { TRACE_TIME, traceHandshake } from '../host/trace/suite1.js';
 import { createDeployment } from '../host/sim/deployment.js';
@@ -15,13 +12,11 @@ import { loadHandset, provisionHandset, startFor, suiteSetup, type DemoSuite } f
 import { Err } from '../host/protocol/constants.js';
 import type { TrafficKeys } from '../host/server/keyschedule.js';
 import type { ServerSession } from '../host/server/server.js';
+import { hex, readJson, unhex } from './support/files.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const read = (f: string) => JSON.parse(readFileSync(path.join(root, f), 'utf8'));
+const read = readJson;
 const committed = read('test/vectors/trace-keyupdate.json');
 const trace1 = read('test/vectors/trace-suite1.json');
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 
 /** The session's current traffic keys (the very buffers it uses). */
 const keysOf = (s: ServerSession) => (s as unknown as { keys: TrafficKeys }).keys;

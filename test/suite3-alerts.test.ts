@@ -7,18 +7,14 @@
 // the alert names its code, as in every other suite.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Handset } from '../host/handset.js';
 import { TRACE_INPUTS as S1, TRACE_TIME } from '../host/trace/suite1.js';
 import { TRACE3_INPUTS } from '../host/trace/suite3.js';
 import { Err, HandshakeError, MsgType } from '../host/protocol/constants.js';
+import { readJson, unhex } from './support/files.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const read = (f: string) => JSON.parse(readFileSync(path.join(root, f), 'utf8'));
+const read = readJson;
 const t1 = read('test/vectors/trace-suite1.json'), t3 = read('test/vectors/trace-suite3.json');
-const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 /** RESPONSE_E's clear part: type, suite, E_B (docs/PROTOCOL.md, "Suite 3"). */
 const M2E_FIXED = 1 + 1 + 32;
 
