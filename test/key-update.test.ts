@@ -9,12 +9,11 @@ import path from 'node:path';
 import { computeKeyUpdateTrace, KEY_UPDATE_INPUTS } from '../host/trace/keyupdate.js';
 import { TRACE_INPUTS, TRACE_TIME, traceHandshake } from '../host/trace/suite1.js';
 import { Handset } from '../host/handset.js';
-import { createDeployment, type Deployment } from '../host/sim/deployment.js';
+import { createDeployment } from '../host/sim/deployment.js';
 import { loadHandset, provisionHandset, startFor, suiteSetup, type DemoSuite } from '../host/sim/suites.js';
 import { sealRecord } from '../host/server/keyschedule.js';
 import { CC_NEXT_KEYS, Err, MsgType, Suite } from '../host/protocol/constants.js';
 import { mulberry32 } from '../host/util/prng.js';
-import type { ServerSession } from '../host/server/server.js';
 
 const read = readJson;
 const committed = read('test/vectors/trace-keyupdate.json');
@@ -110,19 +109,8 @@ test('tampering: the type flipped either way, a replayed record, an unknown chan
 const STRESS_SUITES: [DemoSuite, number, number][] = [['x25519', Suite.X25519_ED25519_CHACHAPOLY_SHA256, 7], ['p256', Suite.P256_ECDSA_AES128CCM8_SHA256, 8], ['fs', Suite.X25519E_ED25519_CHACHAPOLY_SHA256, 9], ['kt', Suite.X25519KT_ED25519_CHACHAPOLY_SHA256, 10]];
 for (const [suite, chosen, seed] of STRESS_SUITES) {
   test(`${suite}: 600 records with updates at random points in both directions, repeated updates back to back, between the firmware and server B`, async () => {
-    const setup = suiteSetup(suite);
-    const now = TRACE_TIME;
-    const dep: Deployment = createDeployment({ now, handsets: 1, suites: setup.deploy });
+    const { dep, h, s, toA, atB } = await establishedPair(suite, TRACE_TIME);
     try {
-      const h = await loadHandset(setup);
-      provisionHandset(h, setup, dep, dep.handsets[0]!);
-      const toA: Uint8Array[] = [];
-      const atB: string[] = [];
-      const server = dep.makeServer(() => now * 1000, { ...setup.server, onApplicationData: (d) => { atB.push(hex(d)); } });
-      const s: ServerSession = server.connect((m) => toA.push(m));
-      s.receive(startFor(setup, h)(now));
-      s.receive(h.finish(toA.shift()!, now, new Uint8Array(0)));
-      assert.equal(s.error, Err.OK);
       assert.equal(h.suite, chosen, 'the suite under test was negotiated');
       const rnd = mulberry32(seed);
       let sentA = 0, updA = 0, updB = 0;
@@ -164,6 +152,7 @@ import { VirtualClock } from '../host/link/clock.js';
 import { getProfile } from '../host/link/profiles.js';
 import { runHandshake } from '../host/sim/run.js';
 import { hex, readJson, repoRoot, unhex } from './support/files.js';
+import { establishedPair } from './support/pair.js';
 
 test('every suite (1, 2, 3, 4): a handshake over the link, then 20 records each way with a key update each (what npm run demo -- --key-update N runs)', async () => {
   for (const name of ['x25519', 'p256', 'fs', 'kt'] as DemoSuite[]) {

@@ -13,6 +13,7 @@ import { Err } from '../host/protocol/constants.js';
 import type { TrafficKeys } from '../host/server/keyschedule.js';
 import type { ServerSession } from '../host/server/server.js';
 import { hex, readJson, unhex } from './support/files.js';
+import { establishedPair } from './support/pair.js';
 
 const read = readJson;
 const committed = read('test/vectors/trace-keyupdate.json');
@@ -69,19 +70,8 @@ test('suite 1 trace: B zeroes u, k, iv of A\'s direction on A\'s update, and of 
 
 for (const name of ['x25519', 'p256', 'fs', 'kt'] as DemoSuite[]) {
   test(`${name}: between the firmware and B, three updates each way; every old u, k, iv at B is zeroed`, async () => {
-    const setup = suiteSetup(name);
-    const now = TRACE_TIME;
-    const dep = createDeployment({ now, handsets: 1, suites: setup.deploy });
+    const { dep, h, s, toA, atB } = await establishedPair(name, TRACE_TIME);
     try {
-      const h = await loadHandset(setup);
-      provisionHandset(h, setup, dep, dep.handsets[0]!);
-      const toA: Uint8Array[] = [];
-      const atB: string[] = [];
-      const server = dep.makeServer(() => now * 1000, { ...setup.server, onApplicationData: (d) => { atB.push(hex(d)); } });
-      const s = server.connect((m) => toA.push(m));
-      s.receive(startFor(setup, h)(now));
-      s.receive(h.finish(toA.shift()!, now, new Uint8Array(0)));
-      assert.equal(s.error, Err.OK);
       const old: Dir[] = [];
       for (let i = 0; i < 3; i++) {
         const data = new Uint8Array([i, 0xa5, 0x5a]);
