@@ -15,12 +15,11 @@
 // few seconds), and every length from 0 to one byte short is tried. A wasm trap or any exception
 // other than the firmware's HandshakeError fails the case.
 //
-// A code set (a pseudo-code below) only where two documented checks can both catch a position:
-//   DER_OR_SIGNATURE: a flip inside C_B before its signature value. A parses C_B completely (step 2)
-//     before it verifies the CA signature (step 3); a flip that breaks the DER or the profile is the
-//     parser's DER/X.509 code (0x40-0x4d), one that leaves a well-formed certificate changes the
-//     signed TBS and is ERR_CERT_SIGNATURE. Which of the two depends on the bit's role in the
-//     certificate's bytes (hostile.test.ts asserts the code of each kind of defect by name).
+// A flip inside C_B before its signature value: A parses C_B completely (step 2) before it
+//   verifies the CA signature (step 3); a flip that breaks the DER or the profile is the parser's
+//   DER/X.509 code (0x40-0x4d), one that leaves a well-formed certificate changes the signed TBS
+//   and is ERR_CERT_SIGNATURE. The exact code of each flip comes from an independent
+//   implementation of the same profile and check order, B's parser (host/pki/x509.ts): certCode.
 // Suite 2's ECDSA r and s (PROTOCOL.md, A's step 2): positive minimal INTEGERs of at most 33
 // bytes, checked when C_B is parsed, before its signature; a flip that makes r or s negative, or
 // leaves a leading 00 no longer needed, is ERR_DER_INTEGER exactly (the firmware's
@@ -29,8 +28,7 @@
 // In suite 3, a flip that changes what K_2 is derived from (E_B in message 2; a hello B accepted
 // with a change) leaves A decrypting CIPHERTEXT_2 with another key stream than B's: the test
 // derives A's K_2 and plaintext from the spec (below, on node:crypto) and predicts the code from
-// the cert_len A then reads, exactly; only a plaintext whose cert_len happened to fit would be
-// DER_OR_SIGNATURE (with the trace's bytes, none does).
+// the cert_len A then reads, exactly (and, should it fit, the garbled certificate's certCode).
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -42,6 +40,7 @@ import { Handset } from '../host/handset.js';
 import { AirshakeServer, type ServerOptions } from '../host/server/server.js';
 import { SqliteCertStore } from '../host/store/sqlite.js';
 import { x25519PrivateKey, x25519PublicKey } from '../host/pki/cert.js';
+import { parseCertificate, X509Error } from '../host/pki/x509.js';
 import { TRACE_INPUTS as S1, TRACE_TIME } from '../host/trace/suite1.js';
 import { TRACE2_INPUTS } from '../host/trace/suite2.js';
 import { TRACE3_INPUTS } from '../host/trace/suite3.js';
@@ -57,19 +56,23 @@ const trace3 = read('test/vectors/trace-suite3.json');
 const trace4 = read('test/vectors/trace-suite4.json');
 const unhex = (s: string): U8 => new Uint8Array(Buffer.from(s, 'hex'));
 const hex = (b: U8) => Buffer.from(b).toString('hex');
-const cat = (...a: (U8 | number[])[]): U8 => new Uint8Array(Buffer.concat(a.map((x) => Buffer.from(x))));
 const sha256 = (...a: U8[]): U8 => { const h = crypto.createHash('sha256'); for (const x of a) h.update(x); return new Uint8Array(h.digest()); };
 const hmac = (key: U8, ...a: U8[]): U8 => { const h = crypto.createHmac('sha256', key); for (const x of a) h.update(x); return new Uint8Array(h.digest()); };
 const T = TRACE_TIME; // both clocks
 const W = 300;
 const OK = 0;
 const MAX_CERT = 512, MAX_APP = 512;
-/** Pseudo-codes for expectations that are not a single protocol code (see the header). */
-const DER_OR_SIGNATURE = -1;
-const inSet = (set: number, c: number) =>
-  set === DER_OR_SIGNATURE ? (c >= 0x40 && c <= 0x4d) || c === Err.CERT_SIGNATURE : false;
-const name = (c: number) => (c === OK ? 'OK' : c === DER_OR_SIGNATURE ? 'a DER/X.509 code (0x40-0x4d) or ERR_CERT_SIGNATURE' : errName(c));
+const name = (c: number) => (c === OK ? 'OK' : errName(c));
 const flipped = (m: U8, bit: number) => { const c = new Uint8Array(m); c[bit >> 3]! ^= 1 << (bit & 7); return c; };
+/**
+ * The code A gives for a changed C_B (the bytes A reads), from an independent implementation of the
+ * same profile: B's parser (host/pki/x509.ts, the firmware's codes and check order), then, if it
+ * parses, the CA's signature, which a changed TBS or signature cannot pass (ERR_CERT_SIGNATURE).
+ */
+function certCode(cert: U8): number {
+  try { parseCertificate(cert); } catch (e) { if (e instanceof X509Error) return e.code; throw e; }
+  return Err.CERT_SIGNATURE;
+}
 const u16 = (m: U8, at: number) => (m[at]! << 8) | m[at + 1]!;
 
 // ---- table runner (as test/hostile.test.ts) ----
@@ -84,7 +87,7 @@ function runTable(category: string, cases: Case[]): void {
       const r = c.run();
       if (typeof r === 'number') got = r; else ({ got, expect } = r);
     } catch (e) { bad.push(`${c.side} ${c.name}: threw ${(e as Error).stack}`); continue; }
-    if (got !== expect && !inSet(expect, got)) bad.push(`${c.side} ${c.name}: expected ${name(expect)}, got ${name(got)}`);
+    if (got !== expect) bad.push(`${c.side} ${c.name}: expected ${name(expect)}, got ${name(got)}`);
     const k = `${category} @${c.side}`;
     tally.set(k, (tally.get(k) ?? 0) + 1);
   }
@@ -169,7 +172,7 @@ function recLenCode(len: number, hdr: number, total: number, tag: number, then: 
  * A's steps on a suite-3 message 2 (PROTOCOL.md, "Suite 3") whose type and suite are right, for the
  * hello A sent (m1A) and whether it named a C_B A holds: the length rules, ee (ERR_X25519_ZERO),
  * K_2 from TH2 = SHA-256(m1A || type || suite || E_B) and ee, decryption, cert_len (ERR_X509_TOO_LARGE,
- * ERR_DECODE, ERR_TRAILING). With a cert_len that fits, C_B would be checked: DER_OR_SIGNATURE.
+ * ERR_DECODE, ERR_TRAILING). With a cert_len that fits, the garbled C_B's certCode.
  * By reference: MAC_B, which cannot match once anything it covers changed.
  */
 function suite3AtA(m1A: U8, m2: U8, sentRef: boolean): number {
@@ -188,7 +191,7 @@ function suite3AtA(m1A: U8, m2: U8, sentRef: boolean): number {
   if (certLen > MAX_CERT) return Err.X509_TOO_LARGE;
   if (certLen + 10 > ctLen) return Err.DECODE;
   if (certLen + 10 < ctLen) return Err.TRAILING;
-  return DER_OR_SIGNATURE;
+  return certCode(new Uint8Array(c.update(m2.subarray(36, 36 + certLen)))); // the garbled C_B A parses
 }
 
 // ---- C_B's regions ----
@@ -431,12 +434,12 @@ function m2Flip(sc: Scenario, bit: number): { code: number; region: string } {
     assert.equal(L.cert.length, L.certLen);
     const { sigStart, r, s } = sigRegions(L.cert);
     const off = byte - L.certAt;
-    if (off < sigStart) return at('C_B', DER_OR_SIGNATURE);
-    if (!r || !s) return at('C_B signature value', Err.CERT_SIGNATURE); // Ed25519's 64 bytes
     const fcb = flipped(L.cert, bit - L.certAt * 8); // C_B as A reads it
+    if (off < sigStart) return at('C_B', certCode(fcb));
+    if (!r || !s) return at('C_B signature value', Err.CERT_SIGNATURE); // Ed25519's 64 bytes
     if (off >= r.c && off < r.end) return at('C_B ECDSA r', ecdsaIntCode(fcb.subarray(r.c, r.end)));
     if (off >= s.c && off < s.end) return at('C_B ECDSA s', ecdsaIntCode(fcb.subarray(s.c, s.end)));
-    return at('C_B', DER_OR_SIGNATURE); // the INTEGER header of s
+    return at('C_B', certCode(fcb)); // the INTEGER header of s
   }
   throw new Error(`message 2 byte ${byte} in no region`);
 }
