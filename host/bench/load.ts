@@ -39,6 +39,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Handset } from '../handset.js';
+import { pool } from '../util/pool.js';
 import { createDeployment, type Deployment } from '../sim/deployment.js';
 import { ServeProcess, type ServeEvent } from '../sim/serve-process.js';
 import { tcpHandshake, type TcpHandshakeResult } from '../sim/tcp-client.js';
@@ -97,15 +98,6 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hex = (u: Uint8Array) => Buffer.from(u).toString('hex');
 
-/** Runs `n` jobs with at most `c` at once; job k gets worker index w (for the firmware pool). */
-async function pool<T>(n: number, c: number, job: (k: number, w: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(n);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(c, n) }, async (_, w) => {
-    while (next < n) { const k = next++; out[k] = await job(k, w); }
-  }));
-  return out;
-}
 
 async function runStore(kind: 'sqlite' | 'ldap', dep: Deployment, o: LoadOptions): Promise<LoadRun> {
   const log = o.log ?? (() => {});

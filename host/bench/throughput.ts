@@ -15,7 +15,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,10 +23,11 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Handset } from '../handset.js';
+import { pool } from '../util/pool.js';
 import { createDeployment } from '../sim/deployment.js';
 import { ServeProcess } from '../sim/serve-process.js';
 import { tcpHandshake } from '../sim/tcp-client.js';
-import { makeTlsPki, SERVER_NAME, type TlsPki } from './tls.js';
+import { makeTlsPki, SERVER_NAME, writeNoTicketsConf, type TlsPki } from './tls.js';
 
 export interface LoopbackThroughput {
   /** Timed handshakes (after the warm-up), all of which must succeed. */
@@ -71,13 +72,6 @@ export function processCpuMs(pid: number): number {
   return ((utime + stime) * 1000) / clockTicks;
 }
 
-/** Runs `n` jobs, at most `width` at a time; job k gets worker slot w. */
-async function pool(n: number, width: number, job: (k: number, w: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, n) }, async (_, w) => {
-    while (next < n) { const k = next++; await job(k, w); }
-  }));
-}
 
 /** Times `n` jobs against a server process: wall time and the process's CPU time. */
 async function timed(pid: number, n: number, width: number, job: (k: number, w: number) => Promise<void>): Promise<{ wallMs: number; serverCpuMs: number }> {
@@ -150,8 +144,7 @@ export async function measureTls13Loopback(o: { n?: number; warmup?: number; con
   const dir = mkdtempSync(path.join(os.tmpdir(), 'airshake-tls-tput-'));
   let child: ChildProcess | null = null;
   try {
-    const conf = path.join(dir, 'openssl.cnf');
-    writeFileSync(conf, ['nodejs_conf = a', 'openssl_conf = a', '[a]', 'ssl_conf = s', '[s]', 'system_default = d', '[d]', 'NumTickets = 0', ''].join('\n'));
+    const conf = writeNoTicketsConf(dir);
     const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), TLS_SERVER_CHILD], { env: { ...process.env, OPENSSL_CONF: conf }, stdio: ['pipe', 'pipe', 'pipe'] });
     child = proc;
     proc.stdin!.write(`${JSON.stringify(pki)}\n`);

@@ -546,24 +546,34 @@ export async function recordTlsExchange(opts: RecordOptions): Promise<TlsTranscr
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'airshake-tls-run-'));
   try {
-    const conf = path.join(dir, 'openssl.cnf');
-    writeFileSync(conf, [
-      'nodejs_conf = airshake_tls',
-      'openssl_conf = airshake_tls',
-      '[airshake_tls]',
-      'ssl_conf = airshake_ssl',
-      '[airshake_ssl]',
-      'system_default = airshake_sys',
-      '[airshake_sys]',
-      'NumTickets = 0',
-      '',
-    ].join('\n'));
+    const conf = writeNoTicketsConf(dir);
     const req: ChildRequest = { version, keyType, appDataHex: Buffer.from(appData).toString('hex'), pki, timeoutMs };
     const out = await runChild(conf, JSON.stringify(req), timeoutMs + 10_000);
     return JSON.parse(out) as TlsTranscript;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes dir/openssl.cnf: an OpenSSL configuration (for OPENSSL_CONF; Node reads its `nodejs_conf`
+ * section at start-up) whose system default sets NumTickets = 0, so that a TLS 1.3 server in that
+ * process sends no session tickets. Returns its path.
+ */
+export function writeNoTicketsConf(dir: string): string {
+  const conf = path.join(dir, 'openssl.cnf');
+  writeFileSync(conf, [
+    'nodejs_conf = airshake_tls',
+    'openssl_conf = airshake_tls',
+    '[airshake_tls]',
+    'ssl_conf = airshake_ssl',
+    '[airshake_ssl]',
+    'system_default = airshake_sys',
+    '[airshake_sys]',
+    'NumTickets = 0',
+    '',
+  ].join('\n'));
+  return conf;
 }
 
 const CHILD_FLAG = '--airshake-tls-child';
